@@ -1,0 +1,28 @@
+# Two commands do all set-up: `make lab` and `make test`. Both create or reuse .venv.
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+
+.PHONY: lab test bench student clean
+
+$(STAMP): pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e .
+	@touch $(STAMP)
+
+lab: $(STAMP)  ## start JupyterLab on the course
+	$(VENV)/bin/jupyter lab notebooks/
+
+test: $(STAMP)  ## unit tests, notebooks (nbval, strict) and the student copies
+	$(PY) -m pytest tests notebooks --nbval --nbval-sanitize-with notebooks/sanitize.cfg -p no:cacheprovider
+
+bench: $(STAMP)  ## benchmarks: medians beside raw moto / bare PyJWT
+	$(PY) -m benchmarks
+
+student: $(STAMP)  ## write student copies of the notebooks to student/
+	$(PY) -m labkit.student notebooks student
+
+clean:
+	rm -rf student build *.egg-info

@@ -1,0 +1,363 @@
+"""``labkit.Lab``: moto plus a fidelity layer, served over HTTP on 127.0.0.1.
+
+    >>> from labkit import Lab
+    >>> with Lab(seed=7) as lab:
+    ...     idp = lab.client("cognito-idp")
+    ...     pool = idp.create_user_pool(PoolName="demo")["UserPool"]
+    ...     pool["Id"].startswith("us-east-1_")
+    True
+
+Inside the ``with`` block the lab behaves like Amazon Cognito wherever a lesson depends on it
+(SRP, codes, TOTP, token lifetimes, revocation, per-pool signing keys...). Leaving the block stops
+the server, frees the port and wipes every pool: the next ``Lab()`` starts empty.
+
+moto keeps its state per process, so one lab runs at a time. Starting a second raises
+:class:`LabAlreadyRunning`; :func:`new_lab` (for notebooks) stops the old one first.
+"""
+from __future__ import annotations
+
+import io
+import os
+import random
+import secrets
+import threading
+from typing import Any, Callable
+
+from .clock import LabClock
+from .inbox import Inbox, Mailroom, Message
+
+#: Fake credentials the lab's admin clients sign with. moto ignores them; AWS would reject them.
+ADMIN_ACCESS_KEY_ID = "AKIALABKITADMIN00000"
+ADMIN_SECRET_ACCESS_KEY = "labkit-admin-secret-not-a-real-key"
+DEFAULT_REGION = "us-east-1"
+DEFAULT_ACCOUNT_ID = "123456789012"   # moto's default account
+
+_live_lock = threading.Lock()
+_live: "Lab | None" = None
+
+
+class LabAlreadyRunning(RuntimeError):
+    """Raised when a second lab is started while one is live in this process."""
+
+
+class LabNotRunning(RuntimeError):
+    """Raised when a stopped (or never started) lab is used."""
+
+
+RequestHook = Callable[["LabRequest"], Any]
+
+
+class LabRequest:
+    """A request as the lab's hooks see it: WSGI environ plus the already-read body."""
+
+    def __init__(self, environ: dict, body: bytes) -> None:
+        self.environ = environ
+        self.body = body
+        self.method = environ.get("REQUEST_METHOD", "GET")
+        self.path = environ.get("PATH_INFO", "")
+        self.headers = {k[5:].replace("_", "-").lower(): v
+                        for k, v in environ.items() if k.startswith("HTTP_")}
+        if environ.get("CONTENT_TYPE"):
+            self.headers["content-type"] = environ["CONTENT_TYPE"]
+
+    @property
+    def target(self) -> str:
+        """The X-Amz-Target header of JSON protocol calls, e.g. ``AWSCognitoIdentityProviderService.InitiateAuth``."""
+        return self.headers.get("x-amz-target", "")
+
+    @property
+    def access_key_id(self) -> str | None:
+        """The access key id a SigV4-signed request was signed with, if any."""
+        auth = self.headers.get("authorization", "")
+        if "Credential=" not in auth:
+            return None
+        return auth.split("Credential=", 1)[1].split("/", 1)[0]
+
+
+class _LabWSGI:
+    """Runs the lab's hooks, then moto's own dispatcher."""
+
+    def __init__(self, lab: "Lab") -> None:
+        from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
+
+        self.lab = lab
+        self.moto = DomainDispatcherApplication(create_backend_app)
+
+    def __call__(self, environ, start_response):
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+        body = environ["wsgi.input"].read(length) if length else b""
+        environ["wsgi.input"] = io.BytesIO(body)
+        request = LabRequest(environ, body)
+        for hook in list(self.lab._request_hooks):
+            response = hook(request)
+            if response is not None:   # a werkzeug Response: the hook answered the request
+                return response(environ, start_response)
+        environ["wsgi.input"] = io.BytesIO(body)
+        return self.moto(environ, start_response)
+
+
+class Lab:
+    """A local Amazon Cognito (moto + labkit's fidelity layer) on ``http://127.0.0.1:<port>``.
+
+    Parameters
+    ----------
+    seed:
+        Makes codes, ids, salts and secrets reproducible (notebooks use ``Lab(seed=…)``).
+        ``None`` uses the operating system's randomness.
+    region:
+        The region every client and issuer URL uses (default ``us-east-1``).
+    port:
+        0 (default) picks a free port.
+    """
+
+    def __init__(self, seed: int | None = None, *, region: str = DEFAULT_REGION, port: int = 0) -> None:
+        if seed is not None and not isinstance(seed, int):
+            raise TypeError(f"seed must be an int or None, not {type(seed).__name__}")
+        if not isinstance(port, int) or not 0 <= port < 65536:
+            raise ValueError(f"port must be 0 (any free port) or 1–65535, not {port!r}")
+        self.seed = seed
+        self.region = region
+        self.account_id = DEFAULT_ACCOUNT_ID
+        self.clock = LabClock()
+        self.rng: random.Random = random.Random(seed) if seed is not None else random.SystemRandom()
+        self._requested_port = port
+        self._mail = Mailroom()
+        self._server = None
+        self._thread: threading.Thread | None = None
+        self._request_hooks: list[RequestHook] = []
+        self._on_stop: list[Callable[[], None]] = []
+        self.state: dict[str, Any] = {}   # per-lab state of the fidelity layer, by service
+        self.endpoint_url: str | None = None
+
+    # -- lifecycle -------------------------------------------------------------------------
+    def start(self) -> "Lab":
+        """Start the lab (``with Lab() as lab`` does this for you) and return it."""
+        global _live
+        from werkzeug.serving import make_server
+
+        from . import moto_patches
+
+        with _live_lock:
+            if self._server is not None:
+                return self
+            if _live is not None:
+                raise LabAlreadyRunning(
+                    f"A lab is already running in this Python process at {_live.endpoint_url}. "
+                    "moto keeps one state per process, so two labs would share pools and users. "
+                    "Use that lab, stop it with lab.stop() (or leave its `with` block), or call "
+                    "labkit.new_lab(seed=…), which stops it for you."
+                )
+            _reset_moto(self.seed)
+            _warm_moto_session()
+            moto_patches.install_all(self)
+            try:
+                server = make_server("127.0.0.1", self._requested_port, _LabWSGI(self),
+                                     threaded=True, request_handler=_quiet_handler_class())
+            except BaseException:
+                moto_patches.uninstall_all()
+                raise
+            self._server = server
+            self.endpoint_url = f"http://127.0.0.1:{server.server_port}"
+            self._thread = threading.Thread(target=server.serve_forever, name=f"labkit-{server.server_port}",
+                                            kwargs={"poll_interval": 0.05}, daemon=True)
+            self._thread.start()
+            _live = self
+        return self
+
+    def stop(self) -> None:
+        """Stop the server, free the port, undo the patches and wipe moto's state. Idempotent."""
+        global _live
+        from . import moto_patches
+
+        with _live_lock:
+            if self._server is None:
+                return
+            for callback in reversed(self._on_stop):
+                try:
+                    callback()
+                except Exception:   # one failing stop hook must not leave the port bound
+                    pass
+            self._on_stop.clear()
+            self._server.shutdown()
+            self._server.server_close()
+            if self._thread is not None:
+                self._thread.join(timeout=10)
+            self._server = None
+            self._thread = None
+            self._request_hooks.clear()
+            moto_patches.uninstall_all()
+            _reset_moto(None)
+            self.state.clear()
+            if _live is self:
+                _live = None
+
+    def __enter__(self) -> "Lab":
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+    @property
+    def running(self) -> bool:
+        return self._server is not None
+
+    def __repr__(self) -> str:
+        if not self.running:
+            return f"<Lab stopped, seed={self.seed}>"
+        return (f"<Lab running at {self.endpoint_url}, region={self.region}, seed={self.seed}, "
+                f"clock={self.clock.now():%Y-%m-%d %H:%M:%S}Z (+{self.clock.offset})>")
+
+    # -- clients ---------------------------------------------------------------------------
+    def client(self, service_name: str, *, credentials: dict | None = None, **config: Any):
+        """A boto3 client for ``service_name`` bound to this lab.
+
+        It signs with fake credentials (or ``credentials``, a dict like the ``Credentials`` of
+        GetCredentialsForIdentity or STS) and never reads your AWS profile or environment keys,
+        so nothing can reach real AWS.
+        """
+        self._require_running()
+        import botocore.session
+        from botocore.config import Config
+
+        session = botocore.session.Session(session_vars=_ISOLATED_SESSION_VARS)
+        key, secret, token = ADMIN_ACCESS_KEY_ID, ADMIN_SECRET_ACCESS_KEY, None
+        if credentials is not None:
+            try:
+                key = credentials.get("AccessKeyId")
+                secret = credentials.get("SecretKey") or credentials.get("SecretAccessKey")
+                token = credentials.get("SessionToken")
+            except AttributeError:
+                raise TypeError("credentials must be a dict with AccessKeyId, SecretKey/SecretAccessKey "
+                                "and SessionToken, e.g. GetCredentialsForIdentity()['Credentials']") from None
+            if not key or not secret:
+                raise ValueError("credentials needs AccessKeyId and SecretKey (or SecretAccessKey)")
+        base = Config(retries={"max_attempts": 1, "mode": "standard"}, connect_timeout=5,
+                      read_timeout=60, s3={"addressing_style": "path"})
+        if config.get("config") is not None:
+            base = base.merge(config.pop("config"))
+        return session.create_client(
+            service_name, region_name=self.region, endpoint_url=self.endpoint_url,
+            aws_access_key_id=key, aws_secret_access_key=secret, aws_session_token=token,
+            config=base, **config)
+
+    # -- user pools as outside verifiers see them -----------------------------------------
+    def issuer(self, user_pool_id: str) -> str:
+        """The ``iss`` of the pool's tokens: the AWS URL, as on AWS (the lab serves the keys locally)."""
+        return f"https://cognito-idp.{self.region}.amazonaws.com/{user_pool_id}"
+
+    def jwks_url(self, user_pool_id: str) -> str:
+        """Where the lab serves the pool's public signing keys (AWS: ``{issuer}/.well-known/jwks.json``)."""
+        self._require_running()
+        return f"{self.endpoint_url}/{user_pool_id}/.well-known/jwks.json"
+
+    def user_pool_jwks(self, user_pool_id: str) -> dict:
+        """The pool's public JWKS as a dict (what ``jwks_url`` serves), without an HTTP round trip."""
+        self._require_running()
+        from .moto_patches import cognitoidp
+
+        return cognitoidp.public_jwks(self, user_pool_id)
+
+    def protected_api(self, user_pool_id: str, client_id: str | list[str], **options: Any):
+        """Start the demo API (API Gateway + Cognito authorizer look-alike) on 127.0.0.1.
+
+        Returns an object with ``.url``; it stops with the lab. See :mod:`labkit.api`.
+        """
+        self._require_running()
+        from .api import start_protected_api
+
+        return start_protected_api(self, user_pool_id=user_pool_id, client_id=client_id, **options)
+
+    # -- inbox -----------------------------------------------------------------------------
+    def inbox(self, address: str) -> Inbox:
+        """What Cognito would have emailed or texted to ``address`` (oldest first; ``.latest``)."""
+        return self._mail.inbox(address)
+
+    def deliver(self, *, to: str, channel: str, kind: str, text: str, code: str | None = None) -> Message:
+        """Put a message in ``to``'s inbox (the fidelity layer calls this instead of sending)."""
+        message = Message(to=to, channel=channel, kind=kind, text=text, code=code, sent_at=self.clock.now())
+        self._mail.deliver(message)
+        return message
+
+    # -- for the fidelity layer ------------------------------------------------------------
+    def add_request_hook(self, hook: RequestHook) -> None:
+        """Run ``hook(request)`` before moto sees a request; a non-None return answers it."""
+        self._request_hooks.append(hook)
+
+    def on_stop(self, callback: Callable[[], None]) -> None:
+        """Run ``callback()`` when the lab stops (servers it started, for example)."""
+        self._on_stop.append(callback)
+
+    def random_digits(self, n: int) -> str:
+        return "".join(str(self.rng.randrange(10)) for _ in range(n))
+
+    def random_bytes(self, n: int) -> bytes:
+        return bytes(self.rng.randrange(256) for _ in range(n))
+
+    def _require_running(self) -> None:
+        if not self.running:
+            raise LabNotRunning("This lab is not running: use `with Lab() as lab:` or `lab = Lab().start()`.")
+
+
+# botocore reads profile, config and credentials files and AWS_* variables; the lab must not.
+_ISOLATED_SESSION_VARS = {
+    "profile": (None, None, None, None),
+    "config_file": (None, None, os.devnull, None),
+    "credentials_file": (None, None, os.devnull, None),
+    "region": (None, None, None, None),
+    "ca_bundle": (None, None, None, None),
+    "api_versions": (None, None, {}, None),
+}
+
+
+def _reset_moto(seed: int | None) -> None:
+    """Wipe every moto backend and (re)seed moto's ids."""
+    from moto.moto_api._internal import mock_random
+    from moto.moto_api._internal.models import moto_api_backend
+
+    moto_api_backend.reset()
+    mock_random.seed(seed if seed is not None else secrets.randbits(64))
+
+
+def _warm_moto_session() -> None:
+    """moto builds a boto3 Session (cached) to list regions; build it with AWS_PROFILE hidden.
+
+    Otherwise a learner's AWS_PROFILE pointing at a profile this machine lacks breaks every call.
+    """
+    from moto.core.base_backend import AccountSpecificBackend
+
+    hidden = {k: os.environ.pop(k) for k in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE") if k in os.environ}
+    try:
+        session = AccountSpecificBackend.get_session()
+        session.get_available_partitions()
+        session.get_available_regions("cognito-idp")
+    finally:
+        os.environ.update(hidden)
+
+
+def _quiet_handler_class():
+    from moto.moto_server.werkzeug_app import MotoRequestHandler
+
+    class QuietRequestHandler(MotoRequestHandler):
+        """No access log: it would spill into notebook outputs."""
+
+        def log_request(self, *args, **kwargs) -> None:
+            pass
+
+    return QuietRequestHandler
+
+
+def current_lab() -> Lab | None:
+    """The lab running in this process, if any."""
+    return _live
+
+
+def new_lab(seed: int | None = None, **kwargs: Any) -> Lab:
+    """Stop the lab running in this process (if any) and start a fresh one.
+
+    Notebooks call this so that re-running the cell that starts the lab never leaves a stale
+    server or mixed state behind.
+    """
+    old = _live
+    if old is not None:
+        old.stop()
+    return Lab(seed=seed, **kwargs).start()
