@@ -1,18 +1,332 @@
-"""Patches on moto's cognito-identity (identity pools). Placeholder until issue 4 fills it in."""
+"""Our patches on moto's cognito-idp (user pools), written against moto 5.2.
+
+What they change, and why (each line is a lesson raw moto would get wrong):
+
+- ``CognitoIdpUser.password`` becomes a property: setting a password stores an SRP salt and
+  verifier (v = g^x), never the plaintext; reading it gives an object that compares a candidate
+  password against the verifier, so moto's own ``user.password != old`` checks keep working.
+- The sign-in, sign-up, recovery, MFA and revocation actions are answered by
+  :mod:`labkit.idp.flows` (real SRP, codes, TOTP, lifetimes, lockout, PreventUserExistenceErrors,
+  ExplicitAuthFlows, SECRET_HASH). ``RevokeToken``, which moto lacks, is added.
+- Every other action that takes an ``AccessToken`` first gets Cognito's checks: signature,
+  expiry on the lab clock, revocation.
+- A request hook serves each pool's own JWKS and openid-configuration on the lab's endpoint.
+
+Everything is undone by :func:`uninstall` when the lab stops.
+"""
 from __future__ import annotations
 
-from ._patcher import Patcher
+import inspect
+import json
+import re
+import string
+
+from ._patcher import Patcher, require
+from . import MotoInternalsChanged
 
 _patcher = Patcher()
+_state = None          # the running lab's IdpState
+
+_WELL_KNOWN = re.compile(r"^/(?P<pool>[\w-]+_[0-9A-Za-z]+)/\.well-known/(?P<doc>jwks\.json|openid-configuration)$")
+
+# Actions the lab answers itself (they check tokens their own way) -> handler name in this module.
+_OWN = {
+    "initiate_auth", "admin_initiate_auth", "respond_to_auth_challenge",
+    "admin_respond_to_auth_challenge", "sign_up", "confirm_sign_up", "resend_confirmation_code",
+    "forgot_password", "confirm_forgot_password", "associate_software_token",
+    "verify_software_token", "revoke_token", "global_sign_out", "admin_user_global_sign_out",
+    "admin_create_user", "create_user_pool_client", "update_user_pool_client",
+}
+
+
+def _moto():
+    from moto.cognitoidp import models, responses
+
+    return models, responses
 
 
 def check_internals() -> None:
-    return None
+    """Fail loudly if the moto internals these patches rely on have moved."""
+    models, responses = _moto()
+    R = responses.CognitoIdpResponse
+    require(R, "call_action", "_get_action", "serialized", "sign_up", "admin_create_user",
+            "create_user_pool_client", "update_user_pool_client", "get_user")
+    require(models, "cognitoidp_backends", "CognitoIdpUser", "CognitoIdpUserPool", "UserStatus")
+    require(models.CognitoIdpBackend, "_validate_password", "sign_up", "admin_create_user")
+    pool = models.CognitoIdpUserPool("123456789012", "us-east-1", "probe", {})
+    require(pool, "id", "clients", "users", "access_tokens", "id_tokens", "refresh_tokens",
+            "mfa_config", "sms_mfa_config", "token_mfa_config", "extended_config", "_get_user")
+    user = models.CognitoIdpUser(pool.id, "probe", "Passw0rd!", models.UserStatus.CONFIRMED, [])
+    require(user, "id", "username", "user_pool_id", "status", "enabled", "attribute_lookup", "groups",
+            "software_token_mfa_enabled", "sms_mfa_enabled", "preferred_mfa_setting", "token_verified",
+            "update_attributes", "password")
+    # The password property needs username and user_pool_id set before password in __init__.
+    src = inspect.getsource(models.CognitoIdpUser.__init__)
+    if not (src.index("self.username") < src.index("self.password") and
+            src.index("self.user_pool_id") < src.index("self.password")):
+        raise MotoInternalsChanged("CognitoIdpUser.__init__ now sets password before username/user_pool_id")
+    for status in ("UNCONFIRMED", "CONFIRMED", "FORCE_CHANGE_PASSWORD", "RESET_REQUIRED"):
+        if status not in models.UserStatus.__members__:
+            raise MotoInternalsChanged(f"moto's UserStatus lost {status}")
 
 
+def public_jwks(lab, user_pool_id: str) -> dict:
+    """The public JWKS of a user pool of this lab (what ``{endpoint}/{pool}/.well-known/jwks.json`` serves)."""
+    state = lab.state.get("cognito-idp")
+    if state is None:
+        raise RuntimeError("This lab is not running.")
+    if user_pool_id not in _backend(lab).user_pools:
+        raise KeyError(f"No user pool {user_pool_id!r} in this lab. Create it first with "
+                       "lab.client('cognito-idp').create_user_pool(PoolName=…).")
+    return state.keys.jwks(user_pool_id)
+
+
+def _backend(lab):
+    models, _ = _moto()
+    return models.cognitoidp_backends[lab.account_id][lab.region]
+
+
+# -- the password property ---------------------------------------------------------------------
+class _PasswordCheck:
+    """Stands where moto kept the plaintext password: compares a candidate against the verifier."""
+
+    __slots__ = ("user",)
+
+    def __init__(self, user) -> None:
+        self.user = user
+
+    def _matches(self, other) -> bool:
+        from ..idp.flows import password_matches, find_pool
+
+        pool = find_pool(_backend(_state.lab), self.user.user_pool_id)
+        return password_matches(_state, pool, self.user, other)
+
+    def __eq__(self, other) -> bool:
+        return self._matches(other)
+
+    def __ne__(self, other) -> bool:
+        return not self._matches(other)
+
+    __hash__ = None
+
+    def __repr__(self) -> str:
+        return "<SRP verifier: the lab keeps no plaintext password>"
+
+
+def _get_password(user):
+    key = (user.user_pool_id, user.username)
+    return _PasswordCheck(user) if _state is not None and key in _state.srp_verifiers else None
+
+
+def _set_password(user, password) -> None:
+    from ..idp.flows import remember_password
+
+    if _state is None:
+        return
+    if password is None:
+        _state.srp_verifiers.pop((user.user_pool_id, user.username), None)
+    else:
+        remember_password(_state, user.user_pool_id, user.username, password)
+
+
+# -- action handlers ---------------------------------------------------------------------------
+def _params(response) -> dict:
+    try:
+        params = json.loads(response.body or "{}")
+    except ValueError:
+        params = {}
+    return params if isinstance(params, dict) else {}
+
+
+def _make_action(handler):
+    from moto.core.responses import ActionResult
+
+    def action(self):
+        params = _params(self)
+        with _state.lock:
+            return ActionResult(handler(self, params, _backend(_state.lab)))
+    action.__name__ = handler.__name__
+    return action
+
+
+def _validator(backend):
+    return backend._validate_password
+
+
+def _install_actions(lab) -> None:
+    from ..idp import flows, errors as E
+
+    _, responses = _moto()
+    R = responses.CognitoIdpResponse
+    originals = {name: getattr(R, name) for name in ("sign_up", "admin_create_user",
+                                                         "create_user_pool_client", "update_user_pool_client",
+                                                         "call_action")}
+
+    def initiate_auth(self, p, b):
+        return flows.initiate_auth(_state, b, p)
+
+    def admin_initiate_auth(self, p, b):
+        return flows.initiate_auth(_state, b, p, admin_pool_id=p.get("UserPoolId"))
+
+    def respond_to_auth_challenge(self, p, b):
+        return flows.respond_to_auth_challenge(_state, b, p, _validator(b))
+
+    def admin_respond_to_auth_challenge(self, p, b):
+        return flows.respond_to_auth_challenge(_state, b, p, _validator(b), admin_pool_id=p.get("UserPoolId"))
+
+    def sign_up(self, p, b):
+        pool, client = flows.find_client(b, p.get("ClientId"))
+        flows.check_secret_hash(client, p.get("Username"), p.get("SecretHash"))
+        _passthrough(originals["sign_up"], self)       # moto validates and stores the user
+        return flows.after_sign_up(_state, pool, client, pool._get_user(p.get("Username")))
+
+    def confirm_sign_up(self, p, b):
+        return flows.confirm_sign_up(_state, b, p)
+
+    def resend_confirmation_code(self, p, b):
+        return flows.resend_confirmation_code(_state, b, p)
+
+    def forgot_password(self, p, b):
+        return flows.forgot_password(_state, b, p)
+
+    def confirm_forgot_password(self, p, b):
+        return flows.confirm_forgot_password(_state, b, p, _validator(b))
+
+    def associate_software_token(self, p, b):
+        return flows.associate_software_token(_state, b, p)
+
+    def verify_software_token(self, p, b):
+        return flows.verify_software_token(_state, b, p)
+
+    def revoke_token(self, p, b):
+        return flows.revoke_token(_state, b, p)
+
+    def global_sign_out(self, p, b):
+        record = flows.check_access_token(_state, p.get("AccessToken"))
+        flows.sign_out_everywhere(_state, record.pool_id, record.username)
+        return {}
+
+    def admin_user_global_sign_out(self, p, b):
+        pool = flows.find_pool(b, p.get("UserPoolId"))
+        user = pool._get_user(p.get("Username"))
+        if user is None:
+            raise E.user_not_found()
+        flows.sign_out_everywhere(_state, pool.id, user.username)
+        return {}
+
+    def admin_create_user(self, p, b):
+        pool = flows.find_pool(b, p.get("UserPoolId"))
+        if not p.get("TemporaryPassword") and p.get("MessageAction") != "RESEND":
+            p["TemporaryPassword"] = _temporary_password(pool)   # Cognito makes one up
+            self.body = json.dumps(p)
+        result = _passthrough(originals["admin_create_user"], self)
+        if p.get("MessageAction") != "SUPPRESS":
+            _send_invitation(pool, pool._get_user(p.get("Username")), p)
+        return result
+
+    def create_user_pool_client(self, p, b):
+        flows.validate_client_config(p)
+        return _passthrough(originals["create_user_pool_client"], self)
+
+    def update_user_pool_client(self, p, b):
+        flows.validate_client_config(p)
+        return _passthrough(originals["update_user_pool_client"], self)
+
+    handlers = dict(locals())
+    for name in _OWN:
+        _patcher.replace(R, name, _make_action(handlers[name]), must_exist=False)
+
+    def call_action(self):
+        # Cognito checks the access token (signature, expiry, revocation) before the action runs.
+        action = re.sub(r"(?<!^)(?=[A-Z])", "_", self._get_action() or "").lower()
+        if action not in _OWN:
+            token = _params(self).get("AccessToken")
+            if token is not None:
+                with _state.lock:
+                    flows.check_access_token(_state, token)
+        return originals["call_action"](self)
+
+    _patcher.replace(R, "call_action", call_action, must_exist=False)
+
+
+def _passthrough(original, response):
+    """Run moto's own action and hand back its parsed JSON body for ActionResult."""
+    result = original(response)
+    status, headers, body = response.serialized(result)
+    return json.loads(body) if body else {}
+
+
+def _temporary_password(pool) -> str:
+    """A temporary password that satisfies the pool's policy, from the lab's random generator."""
+    rng = _state.lab.rng
+    policy = (pool.extended_config.get("Policies") or {}).get("PasswordPolicy") or {}
+    length = max(int(policy.get("MinimumLength", 8)), 12)
+    chars = [rng.choice(string.ascii_uppercase), rng.choice(string.ascii_lowercase),
+             rng.choice(string.digits), rng.choice("^$*.[]{}()?-!@#%&")]
+    chars += [rng.choice(string.ascii_letters + string.digits) for _ in range(length - len(chars))]
+    rng.shuffle(chars)
+    return "".join(chars)
+
+
+def _send_invitation(pool, user, params) -> None:
+    if user is None:
+        return
+    mediums = params.get("DesiredDeliveryMediums") or ["SMS"]    # Cognito's default is SMS
+    template = ((pool.extended_config.get("AdminCreateUserConfig") or {}).get("InviteMessageTemplate") or {})
+    password = params.get("TemporaryPassword")
+    for medium, attribute, key in (("EMAIL", "email", "EmailMessage"), ("SMS", "phone_number", "SMSMessage")):
+        destination = user.attribute_lookup.get(attribute)
+        if medium in mediums and destination:
+            text = (template.get(key) or "Your username is {username} and temporary password is {####}. ")
+            text = text.replace("{username}", params.get("Username", user.username)).replace("{####}", password)
+            _state.lab.deliver(to=destination, channel=medium, kind="invitation", text=text, code=password)
+
+
+# -- the JWKS / openid-configuration endpoints -------------------------------------------------
+def _well_known_hook(request):
+    if request.method != "GET":
+        return None
+    match = _WELL_KNOWN.match(request.path)
+    if not match:
+        return None
+    from werkzeug.wrappers import Response
+
+    lab = _state.lab
+    pool_id = match["pool"]
+    if pool_id not in _backend(lab).user_pools:
+        body = {"__type": "ResourceNotFoundException", "message": f"User pool {pool_id} does not exist."}
+        return Response(json.dumps(body), status=404, mimetype="application/json")
+    if match["doc"] == "jwks.json":
+        body = _state.keys.jwks(pool_id)
+    else:
+        issuer = lab.issuer(pool_id)
+        body = {"issuer": issuer, "jwks_uri": lab.jwks_url(pool_id),
+                "id_token_signing_alg_values_supported": ["RS256"],
+                "subject_types_supported": ["public"], "response_types_supported": ["code", "token"],
+                "scopes_supported": ["openid", "email", "phone", "profile"],
+                "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
+                "claims_supported": ["aud", "auth_time", "cognito:username", "email", "email_verified",
+                                     "exp", "iat", "iss", "phone_number", "phone_number_verified", "sub",
+                                     "token_use"]}
+    return Response(json.dumps(body), status=200, mimetype="application/json")
+
+
+# -- install / uninstall -----------------------------------------------------------------------
 def install(lab) -> None:
-    return None
+    global _state
+    from ..idp.state import IdpState
+
+    models, _ = _moto()
+    if _patcher.active:
+        uninstall()
+    _state = IdpState(lab)
+    lab.state["cognito-idp"] = _state
+    _patcher.replace(models.CognitoIdpUser, "password", property(_get_password, _set_password), must_exist=False)
+    _install_actions(lab)
+    lab.add_request_hook(_well_known_hook)
 
 
 def uninstall() -> None:
+    global _state
     _patcher.undo()
+    _state = None
