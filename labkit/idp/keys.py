@@ -84,7 +84,8 @@ class PoolSigningKey:
         return cls(private_key=private_key, kid=kid, public_jwk=public_jwk)
 
     def sign(self, claims: dict) -> str:
-        return jwt.encode(claims, self.private_key, algorithm="RS256", headers={"kid": self.kid})
+        # Cognito's header carries only kid and alg (PyJWT would add typ).
+        return jwt.encode(claims, self.private_key, algorithm="RS256", headers={"kid": self.kid, "typ": None})
 
 
 class KeyRing:

@@ -1,0 +1,490 @@
+"""The fidelity layer, through plain boto3: one test per Cognito behaviour the lab reproduces.
+
+Each test's docstring names the Cognito behaviour it mirrors (developer guide / API reference).
+"""
+import json
+import urllib.request
+
+import jwt
+import pyotp
+import pytest
+from botocore.exceptions import ClientError
+
+from labkit import Lab, srp
+from labkit.userpool import create_user_pool, secret_hash
+
+PASSWORD = "Passw0rd!"
+
+
+@pytest.fixture
+def lab():
+    with Lab(seed=11) as lab:
+        yield lab
+
+
+@pytest.fixture
+def up(lab):
+    return create_user_pool(lab, "shop", AutoVerifiedAttributes=["email"])
+
+
+def error_of(call, *args, **kwargs):
+    with pytest.raises(ClientError) as exc:
+        call(*args, **kwargs)
+    err = exc.value.response["Error"]
+    return err["Code"], err["Message"]
+
+
+# -- SRP ------------------------------------------------------------------------------------------
+def test_srp_sign_in_with_the_right_password_returns_tokens(up):
+    """USER_SRP_AUTH: PASSWORD_VERIFIER challenge, then tokens for a correct PASSWORD_CLAIM_SIGNATURE."""
+    up.add_user("alice", PASSWORD)
+    tokens = up.sign_in_srp("alice", PASSWORD)
+    assert jwt.decode(tokens["AccessToken"], options={"verify_signature": False})["username"] == "alice"
+
+
+def test_srp_sign_in_with_a_wrong_password_is_refused(up):
+    """A wrong password yields a wrong signature: NotAuthorizedException 'Incorrect username or password.'"""
+    up.add_user("alice", PASSWORD)
+    assert error_of(up.sign_in_srp, "alice", "Wrong-passw0rd!") == (
+        "NotAuthorizedException", "Incorrect username or password.")
+
+
+def test_srp_challenge_has_a_random_salt_per_user_and_a_fresh_b_per_attempt(up):
+    """Cognito stores salt + verifier per user and draws a new B for every attempt."""
+    up.add_user("alice", PASSWORD)
+    up.add_user("bob", PASSWORD)
+
+    def challenge(username):
+        client = srp.CognitoSRP(up.pool_id, username, PASSWORD)
+        return up.idp.initiate_auth(ClientId=up.client_id, AuthFlow="USER_SRP_AUTH",
+                                    AuthParameters=client.auth_parameters())["ChallengeParameters"]
+    a1, a2, b1 = challenge("alice"), challenge("alice"), challenge("bob")
+    assert a1["SALT"] == a2["SALT"] != b1["SALT"]
+    assert a1["SRP_B"] != a2["SRP_B"]
+    assert a1["SECRET_BLOCK"] != a2["SECRET_BLOCK"]
+    assert set(a1) == {"SALT", "SRP_B", "SECRET_BLOCK", "USER_ID_FOR_SRP", "USERNAME"}
+
+
+def test_srp_secret_block_is_single_use(up):
+    """Replaying a PASSWORD_VERIFIER response (same SECRET_BLOCK) is refused."""
+    up.add_user("alice", PASSWORD)
+    client = srp.CognitoSRP(up.pool_id, "alice", PASSWORD)
+    params = up.idp.initiate_auth(ClientId=up.client_id, AuthFlow="USER_SRP_AUTH",
+                                  AuthParameters=client.auth_parameters())["ChallengeParameters"]
+    responses = client.challenge_responses(params)
+    up.idp.respond_to_auth_challenge(ClientId=up.client_id, ChallengeName="PASSWORD_VERIFIER",
+                                     ChallengeResponses=responses)
+    code, _ = error_of(up.idp.respond_to_auth_challenge, ClientId=up.client_id,
+                       ChallengeName="PASSWORD_VERIFIER", ChallengeResponses=responses)
+    assert code == "NotAuthorizedException"
+
+
+def test_lab_keeps_a_verifier_not_the_password(lab, up):
+    """The server keeps only salt and v = g^x: moto's user object no longer holds the plaintext."""
+    up.add_user("alice", PASSWORD)
+    from moto.cognitoidp.models import cognitoidp_backends
+
+    user = cognitoidp_backends[lab.account_id][lab.region].user_pools[up.pool_id].users["alice"]
+    assert PASSWORD not in repr(vars(user))
+    assert user.password == PASSWORD and user.password != "other"
+    salt, verifier = lab.state["cognito-idp"].srp_verifiers[(up.pool_id, "alice")]
+    assert verifier == srp.compute_verifier(up.pool_id, "alice", PASSWORD, salt)
+
+
+@pytest.mark.parametrize("right", [True, False])
+def test_pycognito_interop(lab, up, right):
+    """An independent client written for real Cognito (pycognito's AWSSRP) signs in, or fails, against the lab."""
+    from pycognito.aws_srp import AWSSRP
+
+    up.add_user("alice", PASSWORD)
+    aws = AWSSRP(username="alice", password=PASSWORD if right else "Wrong-passw0rd!",
+                 pool_id=up.pool_id, client_id=up.client_id, client=up.idp)
+    if right:
+        assert "AccessToken" in aws.authenticate_user()["AuthenticationResult"]
+    else:
+        with pytest.raises(ClientError, match="Incorrect username or password"):
+            aws.authenticate_user()
+
+
+# -- codes ----------------------------------------------------------------------------------------
+def sign_up(up, username="dana", email="dana@example.com"):
+    return up.idp.sign_up(ClientId=up.client_id, Username=username, Password=PASSWORD,
+                          UserAttributes=[{"Name": "email", "Value": email}])
+
+
+def test_sign_up_code_goes_to_the_inbox_and_confirms(lab, up):
+    """SignUp sends a 6-digit code to the auto-verified email; ConfirmSignUp with it confirms the user."""
+    response = sign_up(up)
+    assert response["CodeDeliveryDetails"]["DeliveryMedium"] == "EMAIL"
+    message = lab.inbox("dana@example.com").latest
+    assert len(message.code) == 6 and message.code.isdigit() and message.code in message.text
+    up.idp.confirm_sign_up(ClientId=up.client_id, Username="dana", ConfirmationCode=message.code)
+    user = up.idp.admin_get_user(UserPoolId=up.pool_id, Username="dana")
+    assert user["UserStatus"] == "CONFIRMED"
+    assert {"Name": "email_verified", "Value": "true"} in user["UserAttributes"]
+
+
+def test_wrong_confirmation_code_is_a_code_mismatch(lab, up):
+    """A wrong code: CodeMismatchException 'Invalid verification code provided, please try again.'"""
+    sign_up(up)
+    wrong = "000000" if lab.inbox("dana@example.com").latest.code != "000000" else "111111"
+    assert error_of(up.idp.confirm_sign_up, ClientId=up.client_id, Username="dana", ConfirmationCode=wrong) == (
+        "CodeMismatchException", "Invalid verification code provided, please try again.")
+
+
+def test_confirmation_code_expires_after_24_hours(lab, up):
+    """Codes are valid 24 h: after that, ExpiredCodeException; a resent code works."""
+    sign_up(up)
+    old = lab.inbox("dana@example.com").latest.code
+    lab.clock.advance(hours=24, seconds=1)
+    code, _ = error_of(up.idp.confirm_sign_up, ClientId=up.client_id, Username="dana", ConfirmationCode=old)
+    assert code == "ExpiredCodeException"
+    up.idp.resend_confirmation_code(ClientId=up.client_id, Username="dana")
+    fresh = lab.inbox("dana@example.com").latest.code
+    up.idp.confirm_sign_up(ClientId=up.client_id, Username="dana", ConfirmationCode=fresh)
+
+
+def test_unconfirmed_user_cannot_sign_in(up):
+    """Signing in before confirmation: UserNotConfirmedException."""
+    sign_up(up)
+    assert error_of(up.sign_in, "dana", PASSWORD)[0] == "UserNotConfirmedException"
+
+
+def test_forgot_password_code_resets_the_password(lab, up):
+    """ForgotPassword sends a code; ConfirmForgotPassword checks it like a sign-up code and sets the password."""
+    up.add_user("erin", PASSWORD, email="erin@example.com")
+    up.idp.forgot_password(ClientId=up.client_id, Username="erin")
+    code = lab.inbox("erin@example.com").latest.code
+    bad = "000000" if code != "000000" else "111111"
+    assert error_of(up.idp.confirm_forgot_password, ClientId=up.client_id, Username="erin",
+                    ConfirmationCode=bad, Password="N3w-passw0rd!")[0] == "CodeMismatchException"
+    up.idp.confirm_forgot_password(ClientId=up.client_id, Username="erin", ConfirmationCode=code,
+                                   Password="N3w-passw0rd!")
+    assert "AccessToken" in up.sign_in("erin", "N3w-passw0rd!")
+    assert error_of(up.sign_in, "erin", PASSWORD)[0] == "NotAuthorizedException"
+
+
+def test_forgot_password_code_expires(lab, up):
+    """An old password-reset code: ExpiredCodeException."""
+    up.add_user("erin", PASSWORD, email="erin@example.com")
+    up.idp.forgot_password(ClientId=up.client_id, Username="erin")
+    code = lab.inbox("erin@example.com").latest.code
+    lab.clock.advance(hours=25)
+    assert error_of(up.idp.confirm_forgot_password, ClientId=up.client_id, Username="erin",
+                    ConfirmationCode=code, Password="N3w-passw0rd!")[0] == "ExpiredCodeException"
+
+
+def test_admin_created_user_gets_an_invitation_and_new_password_required(lab, up):
+    """AdminCreateUser: FORCE_CHANGE_PASSWORD, an invitation with a temporary password, NEW_PASSWORD_REQUIRED."""
+    up.idp.admin_create_user(UserPoolId=up.pool_id, Username="frank", DesiredDeliveryMediums=["EMAIL"],
+                             UserAttributes=[{"Name": "email", "Value": "frank@example.com"}])
+    invitation = lab.inbox("frank@example.com").latest
+    assert invitation.kind == "invitation" and "frank" in invitation.text
+    challenge = up.sign_in("frank", invitation.code)
+    assert challenge["ChallengeName"] == "NEW_PASSWORD_REQUIRED"
+    done = up.idp.respond_to_auth_challenge(
+        ClientId=up.client_id, ChallengeName="NEW_PASSWORD_REQUIRED", Session=challenge["Session"],
+        ChallengeResponses={"USERNAME": "frank", "NEW_PASSWORD": "Fr4nk-new-pass!"})
+    assert "AccessToken" in done["AuthenticationResult"]
+
+
+# -- TOTP and SMS MFA -----------------------------------------------------------------------------
+def totp_pool(lab):
+    up = create_user_pool(lab, "mfa")
+    up.idp.set_user_pool_mfa_config(UserPoolId=up.pool_id, MfaConfiguration="OPTIONAL",
+                                    SoftwareTokenMfaConfiguration={"Enabled": True})
+    return up
+
+
+def enroll_totp(lab, up, username):
+    tokens = up.sign_in(username, PASSWORD)
+    secret = up.idp.associate_software_token(AccessToken=tokens["AccessToken"])["SecretCode"]
+    code = pyotp.TOTP(secret).at(lab.clock.now())
+    assert up.idp.verify_software_token(AccessToken=tokens["AccessToken"], UserCode=code)["Status"] == "SUCCESS"
+    up.idp.set_user_mfa_preference(AccessToken=tokens["AccessToken"],
+                                   SoftwareTokenMfaSettings={"Enabled": True, "PreferredMfa": True})
+    return secret
+
+
+def test_each_user_gets_their_own_random_base32_totp_secret(lab):
+    """AssociateSoftwareToken returns a fresh random base32 SecretCode per user."""
+    up = totp_pool(lab)
+    up.add_user("gina", PASSWORD)
+    up.add_user("hank", PASSWORD)
+    secrets = [up.idp.associate_software_token(AccessToken=up.sign_in(u, PASSWORD)["AccessToken"])["SecretCode"]
+               for u in ("gina", "hank")]
+    assert secrets[0] != secrets[1]
+    for s in secrets:
+        pyotp.TOTP(s).now()           # valid base32
+        assert len(s) == 32
+
+
+def test_verify_software_token_rejects_a_wrong_code(lab):
+    """VerifySoftwareToken checks the RFC 6238 code: a wrong one fails (EnableSoftwareTokenMFAException)."""
+    up = totp_pool(lab)
+    up.add_user("gina", PASSWORD)
+    token = up.sign_in("gina", PASSWORD)["AccessToken"]
+    secret = up.idp.associate_software_token(AccessToken=token)["SecretCode"]
+    wrong = pyotp.TOTP(secret).at(lab.clock.now().timestamp() + 600)   # a code from 10 minutes ahead
+    code, message = error_of(up.idp.verify_software_token, AccessToken=token, UserCode=wrong)
+    assert code == "EnableSoftwareTokenMFAException" and "Code mismatch" in message
+
+
+def test_software_token_mfa_challenge_checks_the_code_on_the_lab_clock(lab):
+    """SOFTWARE_TOKEN_MFA: right code -> tokens; ±1 step accepted; wrong code -> CodeMismatchException."""
+    up = totp_pool(lab)
+    up.add_user("gina", PASSWORD)
+    secret = enroll_totp(lab, up, "gina")
+    totp = pyotp.TOTP(secret)
+
+    def answer(code):
+        challenge = up.sign_in("gina", PASSWORD)
+        assert challenge["ChallengeName"] == "SOFTWARE_TOKEN_MFA"
+        return up.idp.respond_to_auth_challenge(
+            ClientId=up.client_id, ChallengeName="SOFTWARE_TOKEN_MFA", Session=challenge["Session"],
+            ChallengeResponses={"USERNAME": "gina", "SOFTWARE_TOKEN_MFA_CODE": code})
+    now = lab.clock.now().timestamp()
+    assert "AccessToken" in answer(totp.at(now))["AuthenticationResult"]
+    assert "AccessToken" in answer(totp.at(now - 30))["AuthenticationResult"]
+    assert error_of(answer, totp.at(now - 120)) == ("CodeMismatchException", "Invalid code received for user")
+    lab.clock.advance(minutes=2)      # the code of two minutes ago is now stale; today's code works
+    assert "AccessToken" in answer(totp.at(lab.clock.now()))["AuthenticationResult"]
+
+
+def test_sms_mfa_code_goes_to_the_inbox_and_is_checked(lab):
+    """SMS_MFA: a code by text message, checked (wrong: CodeMismatchException)."""
+    up = create_user_pool(lab, "sms", MfaConfiguration="OFF")
+    up.idp.set_user_pool_mfa_config(UserPoolId=up.pool_id, MfaConfiguration="OPTIONAL",
+                                    SmsMfaConfiguration={"SmsConfiguration": {"SnsCallerArn": "arn:aws:iam::123456789012:role/sns"}})
+    up.add_user("ivy", PASSWORD, phone="+15555550123")
+    up.idp.admin_set_user_mfa_preference(UserPoolId=up.pool_id, Username="ivy",
+                                         SMSMfaSettings={"Enabled": True, "PreferredMfa": True})
+    challenge = up.sign_in("ivy", PASSWORD)
+    assert challenge["ChallengeName"] == "SMS_MFA"
+    code = lab.inbox("+15555550123").latest.code
+    wrong = "000000" if code != "000000" else "111111"
+    assert error_of(up.idp.respond_to_auth_challenge, ClientId=up.client_id, ChallengeName="SMS_MFA",
+                    Session=challenge["Session"],
+                    ChallengeResponses={"USERNAME": "ivy", "SMS_MFA_CODE": wrong})[0] == "CodeMismatchException"
+    done = up.idp.respond_to_auth_challenge(ClientId=up.client_id, ChallengeName="SMS_MFA",
+                                            Session=challenge["Session"],
+                                            ChallengeResponses={"USERNAME": "ivy", "SMS_MFA_CODE": code})
+    assert "AccessToken" in done["AuthenticationResult"]
+
+
+def test_required_mfa_without_a_factor_gives_mfa_setup(lab):
+    """MfaConfiguration ON and no factor yet: the MFA_SETUP challenge, completed with a verified TOTP."""
+    up = create_user_pool(lab, "mfa-on")
+    up.idp.set_user_pool_mfa_config(UserPoolId=up.pool_id, MfaConfiguration="ON",
+                                    SoftwareTokenMfaConfiguration={"Enabled": True})
+    up.add_user("jack", PASSWORD)
+    challenge = up.sign_in("jack", PASSWORD)
+    assert challenge["ChallengeName"] == "MFA_SETUP"
+    assert json.loads(challenge["ChallengeParameters"]["MFAS_CAN_SETUP"]) == ["SOFTWARE_TOKEN_MFA"]
+    assoc = up.idp.associate_software_token(Session=challenge["Session"])
+    verified = up.idp.verify_software_token(Session=assoc["Session"],
+                                            UserCode=pyotp.TOTP(assoc["SecretCode"]).at(lab.clock.now()))
+    done = up.idp.respond_to_auth_challenge(ClientId=up.client_id, ChallengeName="MFA_SETUP",
+                                            Session=verified["Session"], ChallengeResponses={"USERNAME": "jack"})
+    assert "AccessToken" in done["AuthenticationResult"]
+    assert up.sign_in("jack", PASSWORD)["ChallengeName"] == "SOFTWARE_TOKEN_MFA"
+
+
+# -- token lifetimes, revocation, keys ------------------------------------------------------------
+def claims(token):
+    return jwt.decode(token, options={"verify_signature": False})
+
+
+def test_token_lifetimes_follow_the_app_client(lab):
+    """AccessTokenValidity/IdTokenValidity/RefreshTokenValidity with TokenValidityUnits go into exp."""
+    up = create_user_pool(lab, "short", client_options={
+        "AccessTokenValidity": 5, "IdTokenValidity": 2, "RefreshTokenValidity": 90,
+        "TokenValidityUnits": {"AccessToken": "minutes", "IdToken": "hours", "RefreshToken": "minutes"}})
+    up.add_user("kim", PASSWORD)
+    tokens = up.sign_in("kim", PASSWORD)
+    access, ident = claims(tokens["AccessToken"]), claims(tokens["IdToken"])
+    assert access["exp"] - access["iat"] == 300 and tokens["ExpiresIn"] == 300
+    assert ident["exp"] - ident["iat"] == 7200
+    lab.clock.advance(minutes=91)
+    assert error_of(up.refresh, tokens["RefreshToken"]) == ("NotAuthorizedException", "Refresh Token has expired")
+
+
+def test_token_lifetime_defaults(lab, up):
+    """Defaults: access and ID tokens 60 minutes, refresh token 30 days."""
+    up.add_user("kim", PASSWORD)
+    tokens = up.sign_in("kim", PASSWORD)
+    assert claims(tokens["AccessToken"])["exp"] - claims(tokens["AccessToken"])["iat"] == 3600
+    lab.clock.advance(days=29)
+    assert "AccessToken" in up.refresh(tokens["RefreshToken"])
+    lab.clock.advance(days=1, seconds=1)
+    assert error_of(up.refresh, tokens["RefreshToken"])[1] == "Refresh Token has expired"
+
+
+@pytest.mark.parametrize("options", [
+    {"AccessTokenValidity": 4, "TokenValidityUnits": {"AccessToken": "minutes"}},
+    {"IdTokenValidity": 2, "TokenValidityUnits": {"IdToken": "days"}},
+    {"RefreshTokenValidity": 59, "TokenValidityUnits": {"RefreshToken": "minutes"}},
+])
+def test_token_lifetimes_outside_cognito_ranges_are_refused(lab, options):
+    """Access/ID tokens: 5 minutes to 1 day; refresh tokens: 60 minutes to 10 years."""
+    idp = lab.client("cognito-idp")
+    pool = idp.create_user_pool(PoolName="p")["UserPool"]["Id"]
+    code, message = error_of(idp.create_user_pool_client, UserPoolId=pool, ClientName="c", **options)
+    assert code == "InvalidParameterException" and "Invalid range for token validity" in message
+
+
+def test_expired_access_token_fails_get_user(lab, up):
+    """GetUser with an access token past its exp: NotAuthorizedException 'Access Token has expired'."""
+    up.add_user("kim", PASSWORD)
+    token = up.sign_in("kim", PASSWORD)["AccessToken"]
+    assert up.idp.get_user(AccessToken=token)["Username"] == "kim"
+    lab.clock.advance(minutes=61)
+    assert error_of(up.idp.get_user, AccessToken=token) == ("NotAuthorizedException", "Access Token has expired")
+
+
+def test_revoke_token_revokes_the_refresh_token_and_its_access_tokens(lab, up):
+    """RevokeToken: the refresh token and the access tokens issued from it stop working; others don't."""
+    up.add_user("kim", PASSWORD)
+    first, second = up.sign_in("kim", PASSWORD), up.sign_in("kim", PASSWORD)
+    refreshed = up.refresh(first["RefreshToken"])
+    up.idp.revoke_token(Token=first["RefreshToken"], ClientId=up.client_id)
+    assert error_of(up.refresh, first["RefreshToken"])[1] == "Refresh Token has been revoked"
+    for token in (first["AccessToken"], refreshed["AccessToken"]):
+        assert error_of(up.idp.get_user, AccessToken=token) == (
+            "NotAuthorizedException", "Access Token has been revoked")
+    assert up.idp.get_user(AccessToken=second["AccessToken"])["Username"] == "kim"
+
+
+@pytest.mark.parametrize("admin", [False, True])
+def test_global_sign_out_revokes_every_session(lab, up, admin):
+    """GlobalSignOut / AdminUserGlobalSignOut revoke all of the user's refresh tokens and their access tokens."""
+    up.add_user("kim", PASSWORD)
+    a, b = up.sign_in("kim", PASSWORD), up.sign_in("kim", PASSWORD)
+    if admin:
+        up.idp.admin_user_global_sign_out(UserPoolId=up.pool_id, Username="kim")
+    else:
+        up.idp.global_sign_out(AccessToken=a["AccessToken"])
+    for tokens in (a, b):
+        assert error_of(up.idp.get_user, AccessToken=tokens["AccessToken"])[1] == "Access Token has been revoked"
+        assert error_of(up.refresh, tokens["RefreshToken"])[1] == "Refresh Token has been revoked"
+    assert "AccessToken" in up.sign_in("kim", PASSWORD)      # signing in again works
+
+
+def test_each_pool_signs_with_its_own_key(lab):
+    """Each user pool has its own key (kid) at {endpoint}/{pool}/.well-known/jwks.json; iss is the AWS URL."""
+    one, two = create_user_pool(lab, "one"), create_user_pool(lab, "two")
+    one.add_user("lee", PASSWORD)
+    token = one.sign_in("lee", PASSWORD)["AccessToken"]
+    keys = {up.pool_id: json.load(urllib.request.urlopen(up.jwks_url))["keys"] for up in (one, two)}
+    kid = jwt.get_unverified_header(token)["kid"]
+    assert [k["kid"] for k in keys[one.pool_id]] == [kid]
+    assert keys[two.pool_id][0]["kid"] != kid
+    right = jwt.PyJWK(keys[one.pool_id][0]).key
+    wrong = jwt.PyJWK(keys[two.pool_id][0]).key
+    assert jwt.decode(token, right, algorithms=["RS256"])["iss"] == f"https://cognito-idp.us-east-1.amazonaws.com/{one.pool_id}"
+    with pytest.raises(jwt.InvalidSignatureError):
+        jwt.decode(token, wrong, algorithms=["RS256"])
+    config = json.load(urllib.request.urlopen(f"{lab.endpoint_url}/{one.pool_id}/.well-known/openid-configuration"))
+    assert config["issuer"] == one.issuer and config["jwks_uri"] == one.jwks_url
+
+
+def test_token_claims_look_like_cognitos(lab, up):
+    """Access: token_use, scope, client_id, origin_jti, event_id, username, cognito:groups. ID: aud, email..."""
+    up.add_user("mia", PASSWORD, email="mia@example.com", groups=["admin"])
+    tokens = up.sign_in("mia", PASSWORD)
+    access, ident = claims(tokens["AccessToken"]), claims(tokens["IdToken"])
+    assert access["token_use"] == "access" and access["client_id"] == up.client_id
+    assert access["scope"] == "aws.cognito.signin.user.admin" and access["cognito:groups"] == ["admin"]
+    assert {"origin_jti", "event_id", "jti", "auth_time", "username", "sub"} <= set(access)
+    assert ident["token_use"] == "id" and ident["aud"] == up.client_id and ident["email"] == "mia@example.com"
+    assert ident["email_verified"] is True and ident["cognito:username"] == "mia"
+    assert ident["origin_jti"] == access["origin_jti"]
+    assert jwt.get_unverified_header(tokens["AccessToken"]) == {"alg": "RS256", "kid": jwt.get_unverified_header(tokens["IdToken"])["kid"]}
+
+
+# -- user existence, flows, secrets, lockout ------------------------------------------------------
+@pytest.mark.parametrize("setting, expected", [
+    ("LEGACY", ("UserNotFoundException", "User does not exist.")),
+    ("ENABLED", ("NotAuthorizedException", "Incorrect username or password.")),
+])
+def test_prevent_user_existence_errors_on_password_sign_in(lab, setting, expected):
+    """ENABLED: an unknown user looks exactly like a wrong password; LEGACY: UserNotFoundException."""
+    up = create_user_pool(lab, "p", prevent_user_existence_errors=setting)
+    up.add_user("nina", PASSWORD)
+    assert error_of(up.sign_in, "nobody", PASSWORD) == expected
+    assert error_of(up.sign_in, "nina", "Wrong-passw0rd!") == ("NotAuthorizedException", "Incorrect username or password.")
+
+
+def test_prevent_user_existence_errors_on_srp_forgot_password_and_confirm(lab):
+    """ENABLED: SRP gives a decoy challenge then 'Incorrect username or password.'; recovery answers as if sent."""
+    up = create_user_pool(lab, "p", prevent_user_existence_errors="ENABLED")
+    assert error_of(up.sign_in_srp, "nobody", PASSWORD) == ("NotAuthorizedException", "Incorrect username or password.")
+    assert up.idp.forgot_password(ClientId=up.client_id, Username="nobody")["CodeDeliveryDetails"]["DeliveryMedium"]
+    assert error_of(up.idp.confirm_sign_up, ClientId=up.client_id, Username="nobody",
+                    ConfirmationCode="123456")[0] == "CodeMismatchException"
+    legacy = create_user_pool(lab, "q", prevent_user_existence_errors="LEGACY")
+    assert error_of(legacy.sign_in_srp, "nobody", PASSWORD)[0] == "UserNotFoundException"
+    assert error_of(legacy.idp.forgot_password, ClientId=legacy.client_id, Username="nobody")[0] == "UserNotFoundException"
+    assert error_of(legacy.idp.confirm_sign_up, ClientId=legacy.client_id, Username="nobody",
+                    ConfirmationCode="123456")[0] == "UserNotFoundException"
+
+
+def test_explicit_auth_flows_are_enforced(lab):
+    """A flow missing from ExplicitAuthFlows: InvalidParameterException '<FLOW> flow not enabled for this client'."""
+    up = create_user_pool(lab, "srp-only", explicit_auth_flows=["ALLOW_USER_SRP_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"])
+    up.add_user("omar", PASSWORD)
+    assert error_of(up.sign_in, "omar", PASSWORD) == (
+        "InvalidParameterException", "USER_PASSWORD_AUTH flow not enabled for this client")
+    assert "AccessToken" in up.sign_in_srp("omar", PASSWORD)
+
+
+def test_client_without_explicit_flows_gets_cognitos_defaults(lab):
+    """No ExplicitAuthFlows: SRP, custom and refresh only, so USER_PASSWORD_AUTH is refused."""
+    idp = lab.client("cognito-idp")
+    pool = idp.create_user_pool(PoolName="p")["UserPool"]["Id"]
+    client = idp.create_user_pool_client(UserPoolId=pool, ClientName="bare")["UserPoolClient"]["ClientId"]
+    code, message = error_of(idp.initiate_auth, ClientId=client, AuthFlow="USER_PASSWORD_AUTH",
+                             AuthParameters={"USERNAME": "x", "PASSWORD": "y"})
+    assert (code, message) == ("InvalidParameterException", "USER_PASSWORD_AUTH flow not enabled for this client")
+
+
+def test_client_secret_requires_a_correct_secret_hash(lab):
+    """Clients with a secret: SECRET_HASH = Base64(HMAC-SHA256(secret, username + client id)) is required."""
+    up = create_user_pool(lab, "secret", generate_secret=True)
+    up.add_user("pia", PASSWORD)
+    assert "AccessToken" in up.sign_in("pia", PASSWORD)
+    assert "AccessToken" in up.sign_in_srp("pia", PASSWORD)
+    no_hash = error_of(up.idp.initiate_auth, ClientId=up.client_id, AuthFlow="USER_PASSWORD_AUTH",
+                       AuthParameters={"USERNAME": "pia", "PASSWORD": PASSWORD})
+    assert no_hash == ("NotAuthorizedException",
+                       f"Client {up.client_id} is configured with secret but SECRET_HASH was not received")
+    wrong = error_of(up.idp.initiate_auth, ClientId=up.client_id, AuthFlow="USER_PASSWORD_AUTH",
+                     AuthParameters={"USERNAME": "pia", "PASSWORD": PASSWORD,
+                                     "SECRET_HASH": secret_hash("not-the-secret", up.client_id, "pia")})
+    assert wrong == ("NotAuthorizedException", f"Unable to verify secret hash for client {up.client_id}")
+
+
+def test_repeated_wrong_passwords_lock_the_user_temporarily(lab, up):
+    """After 5 failures: 'Password attempts exceeded', 1 s then doubling, capped near 15 minutes."""
+    up.add_user("quinn", PASSWORD)
+    for _ in range(5):
+        assert error_of(up.sign_in, "quinn", "Wrong-passw0rd!")[1] == "Incorrect username or password."
+    # locked for 1 s: even the right password is refused
+    assert error_of(up.sign_in, "quinn", PASSWORD) == ("NotAuthorizedException", "Password attempts exceeded")
+    lab.clock.advance(seconds=1.5)
+    assert error_of(up.sign_in, "quinn", "Wrong-passw0rd!")[1] == "Incorrect username or password."   # 6th: 2 s lock
+    lab.clock.advance(seconds=1)
+    assert error_of(up.sign_in, "quinn", PASSWORD)[1] == "Password attempts exceeded"
+    lab.clock.advance(seconds=1.5)
+    for _ in range(12):      # keep failing: the lock doubles but never exceeds 15 minutes
+        error_of(up.sign_in, "quinn", "Wrong-passw0rd!")
+        lab.clock.advance(minutes=15, seconds=1)
+    assert "AccessToken" in up.sign_in("quinn", PASSWORD)
+
+
+def test_srp_attempts_count_toward_lockout(lab, up):
+    """Wrong SRP proofs lock the user too."""
+    up.add_user("ruth", PASSWORD)
+    for _ in range(5):
+        error_of(up.sign_in_srp, "ruth", "Wrong-passw0rd!")
+    assert error_of(up.sign_in_srp, "ruth", PASSWORD)[1] == "Password attempts exceeded"
