@@ -288,10 +288,12 @@ class Lab:
         self._on_stop.append(callback)
 
     def random_digits(self, n: int) -> str:
-        return "".join(str(self.rng.randrange(10)) for _ in range(n))
+        """n random decimal digits (codes), from the lab's possibly seeded generator."""
+        return str(self.rng.randrange(10 ** n)).zfill(n)
 
     def random_bytes(self, n: int) -> bytes:
-        return bytes(self.rng.randrange(256) for _ in range(n))
+        """n random bytes (salts, secrets, session ids), from the lab's possibly seeded generator."""
+        return self.rng.getrandbits(8 * n).to_bytes(n, "big") if n else b""
 
     def _require_running(self) -> None:
         if not self.running:

@@ -87,7 +87,7 @@ def test_lab_keeps_a_verifier_not_the_password(lab, up):
     user = cognitoidp_backends[lab.account_id][lab.region].user_pools[up.pool_id].users["alice"]
     assert PASSWORD not in repr(vars(user))
     assert user.password == PASSWORD and user.password != "other"
-    salt, verifier = lab.state["cognito-idp"].srp_verifiers[(up.pool_id, "alice")]
+    salt, verifier, _ = lab.state["cognito-idp"].srp_verifiers[(up.pool_id, "alice")]
     assert verifier == srp.compute_verifier(up.pool_id, "alice", PASSWORD, salt)
 
 

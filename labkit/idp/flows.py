@@ -105,17 +105,27 @@ def _attr(user, name: str) -> str | None:
 
 # -- passwords, without the plaintext ---------------------------------------------------------
 def password_matches(state: IdpState, pool, user, password: str | None) -> bool:
-    """Check a password against the user's SRP verifier, the only secret the lab keeps."""
-    secrets_ = state.srp_verifiers.get((pool.id, user.username))
-    if secrets_ is None or not isinstance(password, str):
+    """Check a password against what the lab keeps: the SRP salt and verifier, and a digest of x.
+
+    x = H(salt | H(pool_name | username | ":" | password)) is what the verifier v = g^x is made of.
+    Comparing H(x) rather than recomputing g^x (a 3072-bit modexp, ~13 ms) checks the same secret.
+    """
+    stored = state.srp_verifiers.get((pool.id, user.username))
+    if stored is None or not isinstance(password, str):
         return False
-    salt, verifier = secrets_
-    return hmac.compare_digest(str(srp.compute_verifier(pool.id, user.username, password, salt)), str(verifier))
+    salt, _verifier, x_digest = stored
+    return hmac.compare_digest(_x_digest(pool.id, user.username, password, salt), x_digest)
+
+
+def _x_digest(pool_id: str, username: str, password: str, salt: bytes) -> bytes:
+    return hashlib.sha256(str(srp.compute_x(pool_id, username, password, salt)).encode()).digest()
 
 
 def remember_password(state: IdpState, pool_id: str, username: str, password: str) -> None:
+    """Keep salt, verifier and a digest of x; never the password."""
     salt = srp.new_salt(state.lab.rng)
-    state.srp_verifiers[(pool_id, username)] = (salt, srp.compute_verifier(pool_id, username, password, salt))
+    state.srp_verifiers[(pool_id, username)] = (
+        salt, srp.compute_verifier(pool_id, username, password, salt), _x_digest(pool_id, username, password, salt))
 
 
 # -- codes ------------------------------------------------------------------------------------
@@ -500,7 +510,7 @@ def _srp_start(state: IdpState, pool, client, params: dict) -> dict:
         return {"ChallengeName": "PASSWORD_VERIFIER", "ChallengeParameters": {
             "SALT": state.lab.random_bytes(16).hex(), "SRP_B": format(pow(srp.g, state.lab.rng.getrandbits(256), srp.N), "x"),
             "SECRET_BLOCK": secret_block, "USER_ID_FOR_SRP": decoy_id, "USERNAME": decoy_id}}
-    salt, verifier = state.srp_verifiers.get((pool.id, user.username), (None, None))
+    salt, verifier, _ = state.srp_verifiers.get((pool.id, user.username), (None, None, None))
     if salt is None:
         raise E.not_authorized(E.INCORRECT_CREDENTIALS)
     try:

@@ -96,7 +96,8 @@ class IdpState:
     revoked_origins: set[str] = field(default_factory=set)                      # origin_jti of revoked families
     lockouts: dict[tuple[str, str], Lockout] = field(default_factory=dict)
     totp: dict[tuple[str, str], TotpSecret] = field(default_factory=dict)
-    srp_verifiers: dict[tuple[str, str], tuple[bytes, int]] = field(default_factory=dict)  # (pool, user) -> salt, v
+    # (pool, user) -> (salt, verifier v = g^x, sha256 of x): never the password itself
+    srp_verifiers: dict[tuple[str, str], tuple[bytes, int, bytes]] = field(default_factory=dict)
 
     # -- randomness, all from the lab's (possibly seeded) generator -------------------------
     def code(self) -> str:

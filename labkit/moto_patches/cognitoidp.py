@@ -53,10 +53,16 @@ def check_internals() -> None:
             "create_user_pool_client", "update_user_pool_client", "get_user")
     require(models, "cognitoidp_backends", "CognitoIdpUser", "CognitoIdpUserPool", "UserStatus")
     require(models.CognitoIdpBackend, "_validate_password", "sign_up", "admin_create_user")
-    pool = models.CognitoIdpUserPool("123456789012", "us-east-1", "probe", {})
-    require(pool, "id", "clients", "users", "access_tokens", "id_tokens", "refresh_tokens",
-            "mfa_config", "sms_mfa_config", "token_mfa_config", "extended_config", "_get_user")
-    user = models.CognitoIdpUser(pool.id, "probe", "Passw0rd!", models.UserStatus.CONFIRMED, [])
+    require(models, "jwk", "load_resource")
+    pool_init = inspect.getsource(models.CognitoIdpUserPool.__init__)
+    for name in ("id", "clients", "users", "access_tokens", "id_tokens", "refresh_tokens", "mfa_config",
+                 "sms_mfa_config", "token_mfa_config", "json_web_key"):
+        if f"self.{name} " not in pool_init and f"self.{name}:" not in pool_init:
+            raise MotoInternalsChanged(f"CognitoIdpUserPool.__init__ no longer sets self.{name}")
+    if "jwk.RSAKey.import_key" not in pool_init:
+        raise MotoInternalsChanged("CognitoIdpUserPool no longer loads its static key with jwk.RSAKey.import_key")
+    require(models.CognitoIdpUserPool, "_get_user", "update_extended_config")
+    user = models.CognitoIdpUser("us-east-1_probe", "probe", "Passw0rd!", models.UserStatus.CONFIRMED, [])
     require(user, "id", "username", "user_pool_id", "status", "enabled", "attribute_lookup", "groups",
             "software_token_mfa_enabled", "sms_mfa_enabled", "preferred_mfa_setting", "token_verified",
             "update_attributes", "password")
@@ -84,6 +90,15 @@ def public_jwks(lab, user_pool_id: str) -> dict:
 def _backend(lab):
     models, _ = _moto()
     return models.cognitoidp_backends[lab.account_id][lab.region]
+
+
+class _NoStaticKey:
+    """Stands in for joserfc's ``jwk`` module inside moto.cognitoidp.models while a lab runs."""
+
+    class RSAKey:
+        @staticmethod
+        def import_key(*_args, **_kwargs):
+            return None
 
 
 # -- the password property ---------------------------------------------------------------------
@@ -322,6 +337,9 @@ def install(lab) -> None:
     _state = IdpState(lab)
     lab.state["cognito-idp"] = _state
     _patcher.replace(models.CognitoIdpUser, "password", property(_get_password, _set_password), must_exist=False)
+    # moto loads the same static private key (kid "dummy") into every pool, ~0.1 s each; the lab
+    # signs with per-pool keys and never uses it, so pools skip that work.
+    _patcher.replace(models, "jwk", _NoStaticKey)
     _install_actions(lab)
     lab.add_request_hook(_well_known_hook)
 
