@@ -36,7 +36,6 @@ from typing import Any, Iterable, Protocol
 import jwt
 from jwt import PyJWKClient
 from jwt.exceptions import (
-    DecodeError,
     InvalidAlgorithmError,
     InvalidSignatureError,
     PyJWKClientConnectionError,
@@ -208,7 +207,7 @@ def _utc(ts: float) -> str:
 
 def _duration(seconds: float) -> str:
     s = abs(seconds)
-    if s < 90:
+    if s < 59.5:
         return f"{s:.0f} s"
     if s < 90 * 60:
         return f"{s / 60:.0f} min"
@@ -614,7 +613,7 @@ class CognitoVerifier:
                                    header=header, claims=_unverified_claims(token)) from None
         except InvalidAlgorithmError as exc:   # unreachable after _check_algorithm; kept explicit
             raise AlgorithmNotAllowed(str(exc), header=header) from None
-        except DecodeError as exc:
+        except jwt.PyJWTError as exc:          # DecodeError and friends: not a well-formed JWS
             raise MalformedToken(f"could not decode the token ({exc})", header=header) from None
         if not isinstance(claims, dict):
             raise MalformedToken("the payload is not a JSON object", header=header)
@@ -744,10 +743,11 @@ def refresh(idp_client: Any, client_id: str, refresh_token: str, client_secret: 
 
 
 def revoke(idp_client: Any, client_id: str, refresh_token: str, client_secret: str | None = None) -> None:
-    """RevokeToken: the refresh token, and the access tokens issued from it, stop working.
+    """RevokeToken: the refresh token, and the access and ID tokens issued from it, are revoked.
 
-    ID tokens are not tracked by Cognito: a revoked session's ID token still *verifies* until it
-    expires, which is one reason APIs should take access tokens.
+    Only Cognito knows: its own APIs (GetUser, REFRESH_TOKEN_AUTH, ...) refuse them with
+    ``NotAuthorizedException``, but a backend that verifies JWTs locally (CognitoVerifier,
+    aws-jwt-verify) keeps accepting the access token until it expires. Keep access tokens short.
     """
     kwargs = {"Token": refresh_token, "ClientId": client_id}
     if client_secret:

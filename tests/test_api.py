@@ -1,0 +1,216 @@
+"""labkit.api: the protected API (API Gateway + Cognito authorizer look-alike) and its broken twins.
+
+The battery: each forged or misused token is rejected by CognitoVerifier and by the safe API, and
+accepted by exactly the one vulnerable variant built to show that mistake.
+"""
+import re
+import socket
+import urllib.request
+
+import pytest
+
+from labkit import Lab, tokens
+from labkit.api import VULNERABILITIES
+from labkit.tokens import (
+    AlgorithmNotAllowed,
+    CognitoVerifier,
+    InvalidSignature,
+    TokenExpired,
+    WrongClient,
+    WrongIssuer,
+    WrongTokenUse,
+)
+
+CHALLENGE = re.compile(r'^Bearer realm="labkit", error="(?P<error>[a-z_]+)", error_description="(?P<why>[^"\\]*)"')
+
+
+def start_all_variants(cognito) -> dict:
+    """The safe API and one API per vulnerable flag, all for the first pool's web client."""
+    apis = {"safe": cognito.lab.protected_api(cognito.pool_id, cognito.client_id)}
+    for flag in VULNERABILITIES:
+        apis[flag] = cognito.lab.protected_api(cognito.pool_id, cognito.client_id, **{flag: True})
+    return apis
+
+
+def forge(cognito, kind: str) -> str:
+    """One bad token of each kind, made from real lab tokens."""
+    lab = cognito.lab
+    if kind == "alg none":
+        return tokens.forge_alg_none(cognito.sign_in()["AccessToken"])
+    if kind == "HS256 with the public key":
+        token = cognito.sign_in()["AccessToken"]
+        pem = tokens.public_key_pem(lab.user_pool_jwks(cognito.pool_id))
+        return tokens.forge_hs256(token, pem)
+    if kind == "tampered payload":
+        return tokens.tamper(cognito.sign_in()["AccessToken"], {"cognito:groups": ["admin"]})
+    if kind == "expired":
+        token = cognito.sign_in()["AccessToken"]
+        lab.clock.advance(minutes=61)
+        return token
+    if kind == "another pool":
+        return cognito.sign_in(client_id=cognito.other_pool_client_id)["AccessToken"]
+    if kind == "ID token":
+        return cognito.sign_in()["IdToken"]
+    if kind == "wrong client":
+        return cognito.sign_in(client_id=cognito.other_client_id)["AccessToken"]
+    raise AssertionError(kind)
+
+
+BATTERY = [   # forgery, the error CognitoVerifier raises, the one variant that falls for it
+    ("alg none", AlgorithmNotAllowed, "accept_alg_none"),
+    ("HS256 with the public key", AlgorithmNotAllowed, "trust_header_alg"),
+    ("tampered payload", InvalidSignature, "skip_signature"),
+    ("expired", TokenExpired, "ignore_expiry"),
+    ("another pool", WrongIssuer, "ignore_issuer_and_client"),
+    ("ID token", WrongTokenUse, "accept_id_tokens"),
+    ("wrong client", WrongClient, "ignore_issuer_and_client"),
+]
+
+
+def test_the_battery_covers_every_vulnerable_flag():
+    assert {flag for _, _, flag in BATTERY} == set(VULNERABILITIES)
+
+
+@pytest.mark.parametrize("kind, error, weak_variant", BATTERY, ids=[b[0] for b in BATTERY])
+def test_forgery_is_rejected_by_the_verifier_and_safe_api_and_fools_only_its_variant(
+        cognito, kind, error, weak_variant):
+    apis = start_all_variants(cognito)
+    token = forge(cognito, kind)
+
+    verifier = CognitoVerifier.for_lab(cognito.lab, cognito.pool_id, cognito.client_id)
+    with pytest.raises(error):
+        verifier.verify(token)
+
+    statuses = {name: api.call("/hello", token).status for name, api in apis.items()}
+    assert statuses == {name: 200 if name == weak_variant else 401 for name in apis}
+
+    safe = apis["safe"].call("/hello", token)
+    assert safe.body["reason"] == error.__name__
+    challenge = CHALLENGE.match(safe.www_authenticate)
+    assert challenge and challenge["error"] == "invalid_token" and error.summary in challenge["why"]
+
+
+def test_tampered_groups_get_into_admin_only_where_the_signature_is_skipped(cognito):
+    safe = cognito.lab.protected_api(cognito.pool_id, cognito.client_id)
+    weak = cognito.lab.protected_api(cognito.pool_id, cognito.client_id, skip_signature=True)
+    forged = tokens.tamper(cognito.sign_in("alice")["AccessToken"], {"cognito:groups": ["admin"]})
+    assert weak.call("/admin", forged).status == 200
+    assert safe.call("/admin", forged).status == 401
+
+
+def test_hello_me_and_admin_for_a_valid_access_token(cognito):
+    api = cognito.lab.protected_api(cognito.pool_id, cognito.client_id)
+    alice, root = cognito.sign_in("alice")["AccessToken"], cognito.sign_in("root")["AccessToken"]
+
+    assert api.call("/hello", alice).body == {"message": "Hello, alice!"}
+    me = api.call("/me", root)
+    assert me.status == 200 and me.body["username"] == "root" and me.body["groups"] == ["admin"]
+    assert me.body["sub"] == tokens.inspect(root).claims["sub"]
+    assert api.call("/admin", root).status == 200
+
+    denied = api.call("/admin", alice)
+    assert denied.status == 403 and denied.body["reason"] == "MissingGroup"
+    challenge = CHALLENGE.match(denied.www_authenticate)
+    assert challenge["error"] == "insufficient_scope" and "admin" in challenge["why"]
+
+
+def test_the_api_takes_the_raw_token_too_like_api_gateway(cognito):
+    api = cognito.lab.protected_api(cognito.pool_id, cognito.client_id)
+    assert api.call("/hello", authorization=cognito.sign_in()["AccessToken"]).status == 200
+
+
+def test_missing_or_garbage_token_is_401(cognito):
+    api = cognito.lab.protected_api(cognito.pool_id, cognito.client_id)
+    missing = api.call("/hello")
+    assert missing.status == 401 and missing.www_authenticate == 'Bearer realm="labkit"'
+    assert "Authorization: Bearer" in missing.body["error_description"]
+    garbage = api.call("/me", "not-a-token")
+    assert garbage.status == 401 and CHALLENGE.match(garbage.www_authenticate)["error"] == "invalid_token"
+    refresh = api.call("/hello", cognito.sign_in()["RefreshToken"])
+    assert refresh.status == 401 and refresh.body["reason"] == "MalformedToken"
+
+
+def test_expiry_follows_the_lab_clock(cognito):
+    api = cognito.lab.protected_api(cognito.pool_id, cognito.client_id)
+    token = cognito.sign_in()["AccessToken"]
+    cognito.lab.clock.advance(minutes=59)
+    assert api.call("/hello", token).status == 200
+    cognito.lab.clock.advance(minutes=2)
+    expired = api.call("/hello", token)
+    assert expired.status == 401 and "expired" in CHALLENGE.match(expired.www_authenticate)["why"]
+
+
+def test_required_scopes_answer_403_insufficient_scope(cognito):
+    api = cognito.lab.protected_api(cognito.pool_id, cognito.client_id, required_scopes=["orders/read"])
+    response = api.call("/hello", cognito.sign_in()["AccessToken"])
+    assert response.status == 403 and response.body["reason"] == "MissingScope"
+    assert 'error="insufficient_scope"' in response.www_authenticate
+    assert 'scope="orders/read"' in response.www_authenticate
+    ok = cognito.lab.protected_api(cognito.pool_id, cognito.client_id,
+                                   required_scopes="aws.cognito.signin.user.admin")
+    assert ok.call("/hello", cognito.sign_in()["AccessToken"]).status == 200
+
+
+def test_several_app_clients_can_be_allowed(cognito):
+    api = cognito.lab.protected_api(cognito.pool_id, [cognito.client_id, cognito.other_client_id])
+    assert api.call("/hello", cognito.sign_in(client_id=cognito.other_client_id)["AccessToken"]).status == 200
+
+
+def test_id_tokens_work_on_the_weak_variant_only_for_the_right_client(cognito):
+    weak = cognito.lab.protected_api(cognito.pool_id, cognito.client_id, accept_id_tokens=True)
+    assert weak.call("/me", cognito.sign_in()["IdToken"]).body["username"] == "alice"
+    other = cognito.sign_in(client_id=cognito.other_client_id)["IdToken"]
+    assert weak.call("/me", other).status == 401
+
+
+def test_the_api_fetches_the_jwks_once(cognito):
+    api = cognito.lab.protected_api(cognito.pool_id, cognito.client_id)
+    token = cognito.sign_in()["AccessToken"]
+    for _ in range(10):
+        assert api.call("/hello", token).status == 200
+    assert api.verifier.jwks_fetches == 1
+
+
+def test_repr_says_safe_or_which_flags_are_on(cognito):
+    safe = cognito.lab.protected_api(cognito.pool_id, cognito.client_id)
+    weak = cognito.lab.protected_api(cognito.pool_id, cognito.client_id, skip_signature=True,
+                                     ignore_expiry=True)
+    assert "SAFE" in repr(safe) and safe.url in repr(safe) and safe.vulnerabilities == []
+    assert "VULNERABLE" in repr(weak) and "skip_signature" in repr(weak) and "ignore_expiry" in repr(weak)
+    assert "accept_alg_none" not in repr(weak)
+    assert weak.vulnerabilities == ["skip_signature", "ignore_expiry"]
+    index = weak.call("/")
+    assert index.status == 200 and set(index.body["vulnerable"]) == {"skip_signature", "ignore_expiry"}
+    with pytest.raises(TypeError, match="skip_signature"):
+        cognito.lab.protected_api(cognito.pool_id, cognito.client_id, skip_signature="yes")
+
+
+def test_the_api_is_quiet_and_stops_with_the_lab(capfd):
+    with Lab() as lab:
+        idp = lab.client("cognito-idp")
+        pool = idp.create_user_pool(PoolName="quiet")["UserPool"]["Id"]
+        client = idp.create_user_pool_client(UserPoolId=pool, ClientName="c")["UserPoolClient"]["ClientId"]
+        api = lab.protected_api(pool, client)
+        assert api.url.startswith("http://127.0.0.1:")
+        assert api.call("/hello").status == 401
+        port = int(api.url.rsplit(":", 1)[1])
+    out, err = capfd.readouterr()
+    assert "GET /hello" not in out + err and "HTTP/1.1" not in out + err
+    assert not api.running and "stopped" in repr(api)
+    with socket.socket() as s:          # the port is free again
+        s.bind(("127.0.0.1", port))
+    with pytest.raises(OSError):
+        urllib.request.urlopen(api.url + "/", timeout=2)
+
+
+def test_stop_is_idempotent(cognito):
+    api = cognito.lab.protected_api(cognito.pool_id, cognito.client_id)
+    api.stop()
+    api.stop()
+    assert not api.running
+
+
+@pytest.mark.parametrize("junk", ["eyJhbGciOiJSUzI1NiJ9.!!!.x", "eyJhbGciOiJub25lIn0.W10.", "a.b.c", "x" * 50])
+def test_every_variant_answers_junk_with_401_not_a_crash(cognito, junk):
+    apis = start_all_variants(cognito)
+    assert {name: api.call("/me", junk).status for name, api in apis.items()} == {name: 401 for name in apis}
