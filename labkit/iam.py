@@ -27,7 +27,6 @@ listed in :data:`OPERATORS`.
 """
 from __future__ import annotations
 
-import fnmatch
 import ipaddress
 import json
 import re
@@ -35,8 +34,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Iterable, Mapping
 
-__all__ = ["Decision", "evaluate", "evaluate_with_session_policy", "as_policy", "matches_pattern",
-           "substitute_variables", "OPERATORS"]
+__all__ = ["Decision", "PolicyError", "Request", "evaluate", "evaluate_with_session_policy", "statement_matches",
+           "as_policy", "matches_pattern", "substitute_variables", "s3_requests", "dynamodb_requests", "OPERATORS"]
 
 Context = Mapping[str, "str | list[str]"]
 
@@ -60,7 +59,8 @@ class Decision:
     def explain(self, action: str) -> str:
         """The tail AWS puts on an AccessDenied message, e.g. ``because no identity-based policy allows the s3:GetObject action``."""
         if self.reason == "explicit-deny":
-            return f"with an explicit deny in an {self.policy_kind} policy"
+            article = "an" if self.policy_kind[0] in "aeiou" else "a"
+            return f"with an explicit deny in {article} {self.policy_kind} policy"
         if self.reason == "implicit-deny":
             return f"because no {self.policy_kind} policy allows the {action} action"
         return ""

@@ -128,6 +128,7 @@ class Lab:
         self._on_stop: list[Callable[[], None]] = []
         self.state: dict[str, Any] = {}   # per-lab state of the fidelity layer, by service
         self.endpoint_url: str | None = None
+        self._botocore_session = None
 
     # -- lifecycle -------------------------------------------------------------------------
     def start(self) -> "Lab":
@@ -219,7 +220,9 @@ class Lab:
         import botocore.session
         from botocore.config import Config
 
-        session = botocore.session.Session(session_vars=_ISOLATED_SESSION_VARS)
+        if self._botocore_session is None:      # building one costs ~0.1 s; clients share it
+            self._botocore_session = botocore.session.Session(session_vars=_ISOLATED_SESSION_VARS)
+        session = self._botocore_session
         key, secret, token = ADMIN_ACCESS_KEY_ID, ADMIN_SECRET_ACCESS_KEY, None
         if credentials is not None:
             try:
@@ -233,8 +236,9 @@ class Lab:
                 raise ValueError("credentials needs AccessKeyId and SecretKey (or SecretAccessKey)")
         base = Config(retries={"max_attempts": 1, "mode": "standard"}, connect_timeout=5,
                       read_timeout=60, s3={"addressing_style": "path"})
-        if config.get("config") is not None:
-            base = base.merge(config.pop("config"))
+        extra = config.pop("config", None)
+        if extra is not None:
+            base = base.merge(extra)
         return session.create_client(
             service_name, region_name=self.region, endpoint_url=self.endpoint_url,
             aws_access_key_id=key, aws_secret_access_key=secret, aws_session_token=token,

@@ -300,10 +300,14 @@ def mint_tokens(state: IdpState, pool, client, user, refresh: RefreshRecord | No
     id_claims: dict[str, Any] = {"sub": user.id}
     if groups:
         id_claims["cognito:groups"] = [g.group_name for g in groups]
-        roles = [g.role_arn for g in groups if g.role_arn]
-        if roles:
-            id_claims["cognito:roles"] = roles
-            id_claims["cognito:preferred_role"] = roles[0]
+        with_roles = [g for g in groups if g.role_arn]
+        if with_roles:
+            id_claims["cognito:roles"] = [g.role_arn for g in with_roles]
+            # The lowest Precedence wins; a tie (or no precedence at all) leaves no preferred role.
+            best = with_roles[0]
+            tied = len(with_roles) > 1 and with_roles[1].precedence == best.precedence
+            if best.precedence is not None and not tied:
+                id_claims["cognito:preferred_role"] = best.role_arn
     readable = cfg.get("ReadAttributes")
     for name, value in user.attribute_lookup.items():
         if name == "sub" or (readable and name not in readable):
