@@ -31,15 +31,15 @@ class Lesson:
 #: The course, in order. Minutes are estimates for a first pass including the exercises.
 LESSONS: tuple[Lesson, ...] = (
     Lesson("00", "Welcome", 20, "the lab, exercises and checks; your first user pool", "start"),
-    Lesson("01", "User pools vs identity pools", 40,
+    Lesson("01", "User pools vs identity pools", 25,
            "who you are (tokens) vs what you may do in AWS (credentials)", "user pools"),
-    Lesson("02", "Sign-up, sign-in and recovery", 60,
+    Lesson("02", "Sign-up, sign-in and recovery", 35,
            "sign-up, confirmation codes, sign-in, forgotten passwords", "user pools"),
-    Lesson("03", "SRP deep dive", 60, "proving a password without sending it", "user pools"),
-    Lesson("04", "MFA", 45, "SMS codes and authenticator apps (TOTP)", "user pools"),
-    Lesson("05", "Token lifecycle", 60, "ID, access and refresh tokens: verify, expire, refresh, revoke",
+    Lesson("03", "SRP deep dive", 35, "proving a password without sending it", "user pools"),
+    Lesson("04", "MFA", 30, "SMS codes and authenticator apps (TOTP)", "user pools"),
+    Lesson("05", "Token lifecycle", 35, "ID, access and refresh tokens: verify, expire, refresh, revoke",
            "user pools"),
-    Lesson("06", "Identity pools", 45, "trading a token for temporary AWS credentials", "identity pools"),
+    Lesson("06", "Identity pools", 35, "trading a token for temporary AWS credentials", "identity pools"),
 )
 
 
