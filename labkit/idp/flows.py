@@ -177,21 +177,34 @@ def _auto_verified(pool) -> list[str]:
 
 
 # -- sign-up and recovery ---------------------------------------------------------------------
+# What ENABLED PreventUserExistenceErrors answers for an unknown user: as if a code had been sent.
+_DECOY_DELIVERY = {"Destination": "u***@e***", "DeliveryMedium": "EMAIL", "AttributeName": "email"}
+
+
+def _client_call(backend, params: dict):
+    """The opening of every unauthenticated user call: app client, SECRET_HASH, the user (or None)."""
+    pool, client = find_client(backend, params.get("ClientId"))
+    username = params.get("Username")
+    check_secret_hash(client, username, params.get("SecretHash"))
+    return pool, client, (pool._get_user(username) if username else None)
+
+
+def _sign_up_channel(pool) -> str | None:
+    """Sign-up codes go to the auto-verified attribute: email if listed, else phone_number."""
+    auto = _auto_verified(pool)
+    return "phone_number" if "email" not in auto and "phone_number" in auto else None
+
+
 def after_sign_up(state: IdpState, pool, client, user) -> dict:
     """SignUp: moto created the user; Cognito sends a code to an auto-verified attribute."""
-    auto = _auto_verified(pool)
-    prefer = None if "email" in auto else ("phone_number" if "phone_number" in auto else None)
-    if not auto or not (_attr(user, "email") or _attr(user, "phone_number")):
+    if not _auto_verified(pool) or not (_attr(user, "email") or _attr(user, "phone_number")):
         return {"UserConfirmed": False, "UserSub": user.id}
-    details = _send_code(state, pool, user, "sign-up", SIGN_UP_CODE_TTL, prefer=prefer)
+    details = _send_code(state, pool, user, "sign-up", SIGN_UP_CODE_TTL, prefer=_sign_up_channel(pool))
     return {"UserConfirmed": False, "UserSub": user.id, "CodeDeliveryDetails": details}
 
 
 def confirm_sign_up(state: IdpState, backend, params: dict) -> dict:
-    pool, client = find_client(backend, params.get("ClientId"))
-    username = params.get("Username")
-    check_secret_hash(client, username, params.get("SecretHash"))
-    user = pool._get_user(username)
+    pool, client, user = _client_call(backend, params)
     if user is None:
         if _puee_enabled(client):
             raise E.code_mismatch()        # as if a code had been sent
@@ -208,31 +221,22 @@ def confirm_sign_up(state: IdpState, backend, params: dict) -> dict:
 
 
 def resend_confirmation_code(state: IdpState, backend, params: dict) -> dict:
-    pool, client = find_client(backend, params.get("ClientId"))
-    username = params.get("Username")
-    check_secret_hash(client, username, params.get("SecretHash"))
-    user = pool._get_user(username)
+    pool, client, user = _client_call(backend, params)
     if user is None:
         if _puee_enabled(client):
-            return {"CodeDeliveryDetails": {"Destination": "u***@e***", "DeliveryMedium": "EMAIL",
-                                            "AttributeName": "email"}}
+            return {"CodeDeliveryDetails": dict(_DECOY_DELIVERY)}
         raise E.user_not_found("Username/client id combination not found.")
     if _status(user) != "UNCONFIRMED":
         raise E.invalid_parameter("User is already confirmed.")
-    auto = _auto_verified(pool)
-    prefer = "phone_number" if "email" not in auto and "phone_number" in auto else None
-    return {"CodeDeliveryDetails": _send_code(state, pool, user, "sign-up", SIGN_UP_CODE_TTL, prefer=prefer)}
+    return {"CodeDeliveryDetails": _send_code(state, pool, user, "sign-up", SIGN_UP_CODE_TTL,
+                                              prefer=_sign_up_channel(pool))}
 
 
 def forgot_password(state: IdpState, backend, params: dict) -> dict:
-    pool, client = find_client(backend, params.get("ClientId"))
-    username = params.get("Username")
-    check_secret_hash(client, username, params.get("SecretHash"))
-    user = pool._get_user(username)
+    pool, client, user = _client_call(backend, params)
     if user is None:
         if _puee_enabled(client):   # answer as if a code had been sent
-            return {"CodeDeliveryDetails": {"Destination": "u***@e***", "DeliveryMedium": "EMAIL",
-                                            "AttributeName": "email"}}
+            return {"CodeDeliveryDetails": dict(_DECOY_DELIVERY)}
         raise E.user_not_found(E.USER_NOT_FOUND)
     if not user.enabled:
         raise E.not_authorized(E.USER_DISABLED)
@@ -247,10 +251,7 @@ def forgot_password(state: IdpState, backend, params: dict) -> dict:
 
 
 def confirm_forgot_password(state: IdpState, backend, params: dict, validate_password) -> dict:
-    pool, client = find_client(backend, params.get("ClientId"))
-    username = params.get("Username")
-    check_secret_hash(client, username, params.get("SecretHash"))
-    user = pool._get_user(username)
+    pool, client, user = _client_call(backend, params)
     if user is None:
         if _puee_enabled(client):
             raise E.code_mismatch()
