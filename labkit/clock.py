@@ -16,16 +16,37 @@ class LabClock:
 
     def __init__(self) -> None:
         self._offset = 0.0
+        self._frozen_at: float | None = None
         self._lock = threading.Lock()
 
     @property
     def offset(self) -> timedelta:
         """How far the lab clock runs ahead of real time."""
-        return timedelta(seconds=self._offset)
+        frozen = self._frozen_at
+        return timedelta(seconds=frozen - time.time() if frozen is not None else self._offset)
+
+    @property
+    def frozen(self) -> bool:
+        return self._frozen_at is not None
 
     def time(self) -> float:
         """Epoch seconds on the lab clock (like ``time.time()``)."""
-        return time.time() + self._offset
+        frozen = self._frozen_at
+        return frozen if frozen is not None else time.time() + self._offset
+
+    def freeze(self) -> None:
+        """Stop the clock: only ``advance`` moves it. Timing-sensitive demos and tests use this so
+        that a slow machine cannot slip past a 1-second lock or a 30-second TOTP step."""
+        with self._lock:
+            if self._frozen_at is None:
+                self._frozen_at = time.time() + self._offset
+
+    def unfreeze(self) -> None:
+        """Let the clock run again from where it stands."""
+        with self._lock:
+            if self._frozen_at is not None:
+                self._offset = self._frozen_at - time.time()
+                self._frozen_at = None
 
     def now(self) -> datetime:
         """The lab's current time as an aware UTC datetime."""
@@ -48,8 +69,12 @@ class LabClock:
                 "otherwise come from the future). Start a new lab to go back in time."
             )
         with self._lock:
-            self._offset += delta
+            if self._frozen_at is not None:
+                self._frozen_at += delta
+            else:
+                self._offset += delta
         return self.now()
 
     def __repr__(self) -> str:
-        return f"<LabClock {self.now():%Y-%m-%d %H:%M:%S} UTC, real time +{self.offset}>"
+        state = ", frozen" if self.frozen else ""
+        return f"<LabClock {self.now():%Y-%m-%d %H:%M:%S} UTC, real time +{self.offset}{state}>"

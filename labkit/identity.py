@@ -618,6 +618,11 @@ class IdentityPools:
     def authorize(self, request) -> Any:
         """The lab request hook: S3 and DynamoDB requests signed with credentials handed out here
         are evaluated against the role's policies; other requests pass untouched (``None``)."""
+        auth = request.headers.get("authorization", "")
+        if auth and not auth.startswith(("AWS4-HMAC-SHA256 ", "AWS ")):
+            # AWS refuses an Authorization header that is not an AWS signature (a JWT, say):
+            # a token is not a credential for S3 or DynamoDB.
+            return _unsupported_authorization(request, str(uuid.uuid4()))
         key_id, service = _credential_scope(request)
         issued = self.issued.get(key_id or "")
         if issued is None:
@@ -734,6 +739,16 @@ def _dynamodb_error(kind: str, message: str, request_id: str, message_key: str =
     body = json.dumps({"__type": f"com.amazon.coral.service#{kind}", message_key: message})
     return _response(400, body, "application/x-amz-json-1.0",
                      {"x-amzn-RequestId": request_id, "x-amzn-ErrorType": kind})
+
+
+def _unsupported_authorization(request, request_id: str):
+    if request.target:      # JSON services (DynamoDB, Cognito…) name the operation in X-Amz-Target
+        return _response(400, json.dumps({"__type": "IncompleteSignatureException",
+                                          "message": "Authorization header requires 'Credential' parameter. "
+                                                     "Authorization header requires 'Signature' parameter."}),
+                         "application/x-amz-json-1.1", {"x-amzn-RequestId": request_id})
+    return _s3_error(request, 400, "InvalidArgument", "Unsupported Authorization Type", request_id,
+                     "<ArgumentName>Authorization</ArgumentName>")
 
 
 def _expired_response(service: str, request, request_id: str):

@@ -119,7 +119,8 @@ class Lab:
         self.region = region
         self.account_id = DEFAULT_ACCOUNT_ID
         self.clock = LabClock()
-        self.rng: random.Random = random.Random(seed) if seed is not None else random.SystemRandom()
+        # A stream of its own: seeded with the bare seed it would repeat moto's ids (mock_random).
+        self.rng: random.Random = random.Random(f"labkit:{seed}") if seed is not None else random.SystemRandom()
         self._requested_port = port
         self._mail = Mailroom()
         self._server = None
@@ -234,8 +235,9 @@ class Lab:
                                 "and SessionToken, e.g. GetCredentialsForIdentity()['Credentials']") from None
             if not key or not secret:
                 raise ValueError("credentials needs AccessKeyId and SecretKey (or SecretAccessKey)")
+        # proxies={}: never route lab traffic through an HTTP(S)_PROXY from the environment.
         base = Config(retries={"max_attempts": 1, "mode": "standard"}, connect_timeout=5,
-                      read_timeout=60, s3={"addressing_style": "path"})
+                      read_timeout=60, s3={"addressing_style": "path"}, proxies={})
         extra = config.pop("config", None)
         if extra is not None:
             base = base.merge(extra)
@@ -347,6 +349,9 @@ def _quiet_handler_class():
         """No access log: it would spill into notebook outputs."""
 
         def log_request(self, *args, **kwargs) -> None:
+            pass
+
+        def log_error(self, *args, **kwargs) -> None:
             pass
 
     return QuietRequestHandler

@@ -453,3 +453,24 @@ def test_presigned_urls_carry_the_identitys_rights(cognito, ids, signature_versi
     with pytest.raises(urllib.error.HTTPError) as denied:
         urllib.request.urlopen(theirs)
     assert denied.value.code == 403 and b"<Code>AccessDenied</Code>" in denied.value.read()
+
+
+def test_a_jwt_is_not_an_s3_credential():
+    """AWS refuses an Authorization header that is not an AWS signature: a Bearer ID token gets nothing."""
+    import urllib.error
+    import urllib.request
+
+    from labkit import Lab
+
+    with Lab(seed=5) as lab:
+        s3 = lab.client("s3")
+        s3.create_bucket(Bucket="private-files")
+        s3.put_object(Bucket="private-files", Key="private/secret.txt", Body=b"top secret")
+        request = urllib.request.Request(f"{lab.endpoint_url}/private-files/private/secret.txt",
+                                         headers={"Authorization": "Bearer eyJhbGciOiJSUzI1NiJ9.e30.sig"})
+        try:
+            urllib.request.urlopen(request, timeout=10)
+            raise AssertionError("the lab served a private object to a request carrying only a JWT")
+        except urllib.error.HTTPError as err:
+            body = err.read().decode()
+            assert err.code == 400 and "Unsupported Authorization Type" in body and "top secret" not in body

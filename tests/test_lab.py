@@ -137,3 +137,12 @@ def test_python_m_labkit_serve_prints_endpoint_and_cli_example():
 
 def test_labkit_exports_the_lab():
     assert labkit.Lab is Lab
+
+
+def test_lab_traffic_never_goes_through_a_proxy_from_the_environment(monkeypatch):
+    """A corporate HTTP(S)_PROXY must not receive the lab's requests (passwords, tokens)."""
+    monkeypatch.setenv("HTTP_PROXY", "http://192.0.2.1:9")     # TEST-NET: would hang or fail if used
+    monkeypatch.setenv("HTTPS_PROXY", "http://192.0.2.1:9")
+    monkeypatch.setenv("NO_PROXY", "")
+    with Lab() as lab:
+        assert lab.client("cognito-idp").list_user_pools(MaxResults=1)["UserPools"] == []

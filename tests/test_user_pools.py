@@ -3,6 +3,7 @@
 Each test's docstring names the Cognito behaviour it mirrors (developer guide / API reference).
 """
 import json
+import urllib.error
 import urllib.request
 
 import jwt
@@ -216,7 +217,7 @@ def test_each_user_gets_their_own_random_base32_totp_secret(lab):
     assert secrets[0] != secrets[1]
     for s in secrets:
         pyotp.TOTP(s).now()           # valid base32
-        assert len(s) == 32
+        assert len(s) == 52
 
 
 def test_verify_software_token_rejects_a_wrong_code(lab):
@@ -233,6 +234,7 @@ def test_verify_software_token_rejects_a_wrong_code(lab):
 def test_software_token_mfa_challenge_checks_the_code_on_the_lab_clock(lab):
     """SOFTWARE_TOKEN_MFA: right code -> tokens; ±1 step accepted; wrong code -> CodeMismatchException."""
     up = totp_pool(lab)
+    lab.clock.freeze()       # no 30-second boundary may pass between computing and checking a code
     up.add_user("gina", PASSWORD)
     secret = enroll_totp(lab, up, "gina")
     totp = pyotp.TOTP(secret)
@@ -466,6 +468,7 @@ def test_client_secret_requires_a_correct_secret_hash(lab):
 
 def test_repeated_wrong_passwords_lock_the_user_temporarily(lab, up):
     """After 5 failures: 'Password attempts exceeded', 1 s then doubling, capped near 15 minutes."""
+    lab.clock.freeze()       # a slow machine must not slip past a 1-second lock
     up.add_user("quinn", PASSWORD)
     for _ in range(5):
         assert error_of(up.sign_in, "quinn", "Wrong-passw0rd!")[1] == "Incorrect username or password."
@@ -484,7 +487,142 @@ def test_repeated_wrong_passwords_lock_the_user_temporarily(lab, up):
 
 def test_srp_attempts_count_toward_lockout(lab, up):
     """Wrong SRP proofs lock the user too."""
+    lab.clock.freeze()
     up.add_user("ruth", PASSWORD)
     for _ in range(5):
         error_of(up.sign_in_srp, "ruth", "Wrong-passw0rd!")
     assert error_of(up.sign_in_srp, "ruth", PASSWORD)[1] == "Password attempts exceeded"
+
+
+# -- review fixes: each a way the lab once taught something AWS does not do -----------------------
+def test_a_challenge_session_cannot_replace_the_users_authenticator(lab):
+    """Only MFA_SETUP may enrol a factor with a Session: a SOFTWARE_TOKEN_MFA session cannot (no MFA bypass)."""
+    up = totp_pool(lab)
+    lab.clock.freeze()
+    up.add_user("gina", PASSWORD)
+    enroll_totp(lab, up, "gina")
+    challenge = up.sign_in("gina", PASSWORD)          # an attacker who knows only the password
+    assert challenge["ChallengeName"] == "SOFTWARE_TOKEN_MFA"
+    code, _ = error_of(up.idp.associate_software_token, Session=challenge["Session"])
+    assert code == "NotAuthorizedException"
+
+
+def test_srp_decoy_for_an_unknown_user_looks_like_a_real_challenge(lab):
+    """ENABLED: the PASSWORD_VERIFIER challenge of an unknown user has the same shape as a real one."""
+    up = create_user_pool(lab, "p", prevent_user_existence_errors="ENABLED")
+    up.add_user("alice", PASSWORD)
+
+    def challenge(username):
+        client = srp.CognitoSRP(up.pool_id, username, PASSWORD)
+        return up.idp.initiate_auth(ClientId=up.client_id, AuthFlow="USER_SRP_AUTH",
+                                    AuthParameters=client.auth_parameters())["ChallengeParameters"]
+    real, decoy = [challenge("alice"), challenge("alice")], [challenge("bob"), challenge("bob")]
+    for pair, name in ((real, "alice"), (decoy, "bob")):
+        assert pair[0]["SALT"] == pair[1]["SALT"] and pair[0]["SRP_B"] != pair[1]["SRP_B"]
+        assert pair[0]["USER_ID_FOR_SRP"] == pair[0]["USERNAME"] == name
+        assert pair[0]["SALT"] == srp.pad_hex(pair[0]["SALT"])           # padded like a real salt
+    assert set(real[0]) == set(decoy[0])
+
+
+def test_admin_create_user_resend_keeps_the_user_and_sends_a_new_password(lab, up):
+    """MessageAction=RESEND re-sends the invitation with a new temporary password; the user stays the same."""
+    first = up.idp.admin_create_user(UserPoolId=up.pool_id, Username="frank", DesiredDeliveryMediums=["EMAIL"],
+                                     UserAttributes=[{"Name": "email", "Value": "frank@example.com"}])["User"]
+    old = lab.inbox("frank@example.com").latest.code
+    again = up.idp.admin_create_user(UserPoolId=up.pool_id, Username="frank", MessageAction="RESEND",
+                                     DesiredDeliveryMediums=["EMAIL"])["User"]
+    new = lab.inbox("frank@example.com").latest.code
+    sub = lambda user: {a["Name"]: a["Value"] for a in user["Attributes"]}["sub"]  # noqa: E731
+    assert sub(first) == sub(again) and len(lab.inbox("frank@example.com")) == 2
+    assert up.sign_in("frank", new)["ChallengeName"] == "NEW_PASSWORD_REQUIRED"
+    assert error_of(up.sign_in, "frank", old)[0] == "NotAuthorizedException"
+
+
+def test_update_user_pool_client_resets_what_it_leaves_out(lab, up):
+    """UpdateUserPoolClient sets every omitted setting back to its default (here: ExplicitAuthFlows)."""
+    up.add_user("kim", PASSWORD)
+    assert "AccessToken" in up.sign_in("kim", PASSWORD)
+    up.idp.update_user_pool_client(UserPoolId=up.pool_id, ClientId=up.client_id,
+                                   PreventUserExistenceErrors="ENABLED")
+    assert error_of(up.sign_in, "kim", PASSWORD)[1] == "USER_PASSWORD_AUTH flow not enabled for this client"
+
+
+def test_update_user_pool_client_validates_the_whole_new_configuration(lab, up):
+    """Units without a value keep the default lifetime; a lifetime out of range is refused on update too."""
+    code, message = error_of(up.idp.update_user_pool_client, UserPoolId=up.pool_id, ClientId=up.client_id,
+                             AccessTokenValidity=30, TokenValidityUnits={"AccessToken": "hours"})
+    assert code == "InvalidParameterException" and "between 5 minutes and 1 day" in message
+
+
+@pytest.mark.parametrize("how", ["delete", "disable"])
+def test_deleting_or_disabling_a_user_revokes_their_tokens(lab, up, how):
+    """A deleted (even re-created) or disabled user's tokens stop working at Cognito."""
+    up.add_user("sam", PASSWORD, email="sam@example.com")
+    tokens = up.sign_in("sam", PASSWORD)
+    if how == "delete":
+        up.idp.admin_delete_user(UserPoolId=up.pool_id, Username="sam")
+        up.add_user("sam", "An0ther-passw0rd!", email="other-sam@example.com")   # a different person
+    else:
+        up.idp.admin_disable_user(UserPoolId=up.pool_id, Username="sam")
+    assert error_of(up.idp.get_user, AccessToken=tokens["AccessToken"]) == (
+        "NotAuthorizedException", "Access Token has been revoked")
+    assert error_of(up.refresh, tokens["RefreshToken"])[0] == "NotAuthorizedException"
+
+
+def test_srp_timestamp_must_have_cognitos_format(lab, up):
+    """TIMESTAMP is 'Sat Jan 1 00:00:00 UTC 2022': a zero-padded day (the classic interop bug) fails."""
+    up.add_user("alice", PASSWORD)
+    client = srp.CognitoSRP(up.pool_id, "alice", PASSWORD)
+    params = up.idp.initiate_auth(ClientId=up.client_id, AuthFlow="USER_SRP_AUTH",
+                                  AuthParameters=client.auth_parameters())["ChallengeParameters"]
+    padded = "Sat Jan 01 00:00:00 UTC 2022"
+    responses = client.challenge_responses(params, timestamp=padded)
+    assert responses["TIMESTAMP"] == padded
+    assert error_of(up.idp.respond_to_auth_challenge, ClientId=up.client_id, ChallengeName="PASSWORD_VERIFIER",
+                    ChallengeResponses=responses)[1] == "Incorrect username or password."
+
+
+def test_a_weak_new_password_does_not_burn_the_reset_code(lab, up):
+    """ConfirmForgotPassword with a password the policy refuses: InvalidPasswordException, and the code still works."""
+    up.add_user("erin", PASSWORD, email="erin@example.com")
+    up.idp.forgot_password(ClientId=up.client_id, Username="erin")
+    code = lab.inbox("erin@example.com").latest.code
+    assert error_of(up.idp.confirm_forgot_password, ClientId=up.client_id, Username="erin",
+                    ConfirmationCode=code, Password="weak")[0] == "InvalidPasswordException"
+    up.idp.confirm_forgot_password(ClientId=up.client_id, Username="erin", ConfirmationCode=code,
+                                   Password="N3w-passw0rd!")
+
+
+@pytest.mark.parametrize("groups, preferred", [
+    ([("a", 1, "arn:aws:iam::123456789012:role/A"), ("b", 2, "arn:aws:iam::123456789012:role/B")],
+     "arn:aws:iam::123456789012:role/A"),
+    ([("a", 1, "arn:aws:iam::123456789012:role/A"), ("b", 1, "arn:aws:iam::123456789012:role/B")], None),
+    ([("a", 1, "arn:aws:iam::123456789012:role/A"), ("b", 1, "arn:aws:iam::123456789012:role/A")],
+     "arn:aws:iam::123456789012:role/A"),
+])
+def test_preferred_role_is_the_lowest_precedence_groups_role(lab, up, groups, preferred):
+    """cognito:preferred_role: the role of the group with the lowest Precedence; a tie between different roles: none."""
+    up.add_user("tess", PASSWORD)
+    for name, precedence, role in groups:
+        up.idp.create_group(UserPoolId=up.pool_id, GroupName=name, Precedence=precedence, RoleArn=role)
+        up.idp.admin_add_user_to_group(UserPoolId=up.pool_id, Username="tess", GroupName=name)
+    ident = claims(up.sign_in("tess", PASSWORD)["IdToken"])
+    assert ident.get("cognito:preferred_role") == preferred
+    assert sorted(ident["cognito:roles"]) == sorted(role for _, _, role in groups)
+
+
+def test_missing_or_malformed_parameters_get_cognitos_400(lab, up):
+    """Missing AuthParameters entries: InvalidParameterException, not a crash, and no lockout count."""
+    up.add_user("uma", PASSWORD)
+    for params in ({"USERNAME": "uma"}, {"PASSWORD": PASSWORD}):
+        code, message = error_of(up.idp.initiate_auth, ClientId=up.client_id, AuthFlow="USER_PASSWORD_AUTH",
+                                 AuthParameters=params)
+        assert code == "InvalidParameterException" and message.startswith("Missing required parameter")
+    request = urllib.request.Request(lab.endpoint_url, method="POST", data=json.dumps(
+        {"ClientId": up.client_id, "AuthFlow": "USER_PASSWORD_AUTH", "AuthParameters": "not-a-map"}).encode(),
+        headers={"X-Amz-Target": "AWSCognitoIdentityProviderService.InitiateAuth",
+                 "Content-Type": "application/x-amz-json-1.1"})
+    with pytest.raises(urllib.error.HTTPError) as err:
+        urllib.request.urlopen(request, timeout=10)
+    assert err.value.code == 400 and "InvalidParameterException" in err.value.read().decode()
+    assert lab.state["cognito-idp"].lockouts == {}

@@ -22,7 +22,8 @@ from .state import (FORGOT_PASSWORD_CODE_TTL, SIGN_UP_CODE_TTL, AccessRecord, Ch
                     CodeRecord, IdpState, RefreshRecord, SRPAttempt, TotpSecret)
 
 USER_FLOWS = {"USER_SRP_AUTH", "USER_PASSWORD_AUTH", "REFRESH_TOKEN_AUTH", "REFRESH_TOKEN", "CUSTOM_AUTH"}
-ADMIN_FLOWS = {"ADMIN_USER_PASSWORD_AUTH", "ADMIN_NO_SRP_AUTH", "REFRESH_TOKEN_AUTH", "REFRESH_TOKEN"}
+ADMIN_FLOWS = {"ADMIN_USER_PASSWORD_AUTH", "ADMIN_NO_SRP_AUTH", "REFRESH_TOKEN_AUTH", "REFRESH_TOKEN",
+               "USER_SRP_AUTH"}
 # Which ExplicitAuthFlows value enables each AuthFlow (legacy names map to their ALLOW_ twins).
 FLOW_PERMISSION = {
     "USER_SRP_AUTH": "ALLOW_USER_SRP_AUTH",
@@ -159,7 +160,8 @@ def _message_template(pool, purpose: str, channel: str) -> str:
     if purpose == "forgot-password":
         return "Your password reset code is {####}. "
     if purpose == "sms-mfa":
-        return cfg.get("SmsAuthenticationMessage") or "Your authentication code is {####}. "
+        return ((pool.sms_mfa_config or {}).get("SmsAuthenticationMessage") or cfg.get("SmsAuthenticationMessage")
+                or "Your authentication code is {####}. ")
     return "Your code is {####}. "
 
 
@@ -177,8 +179,10 @@ def _auto_verified(pool) -> list[str]:
 
 
 # -- sign-up and recovery ---------------------------------------------------------------------
-# What ENABLED PreventUserExistenceErrors answers for an unknown user: as if a code had been sent.
-_DECOY_DELIVERY = {"Destination": "u***@e***", "DeliveryMedium": "EMAIL", "AttributeName": "email"}
+def _decoy_delivery(username) -> dict:
+    """What ENABLED PreventUserExistenceErrors answers for an unknown user: as if a code had been sent."""
+    first = str(username or "u")[:1]
+    return {"Destination": f"{first}***@e***", "DeliveryMedium": "EMAIL", "AttributeName": "email"}
 
 
 def _client_call(backend, params: dict):
@@ -224,7 +228,7 @@ def resend_confirmation_code(state: IdpState, backend, params: dict) -> dict:
     pool, client, user = _client_call(backend, params)
     if user is None:
         if _puee_enabled(client):
-            return {"CodeDeliveryDetails": dict(_DECOY_DELIVERY)}
+            return {"CodeDeliveryDetails": _decoy_delivery(params.get("Username"))}
         raise E.user_not_found("Username/client id combination not found.")
     if _status(user) != "UNCONFIRMED":
         raise E.invalid_parameter("User is already confirmed.")
@@ -236,7 +240,7 @@ def forgot_password(state: IdpState, backend, params: dict) -> dict:
     pool, client, user = _client_call(backend, params)
     if user is None:
         if _puee_enabled(client):   # answer as if a code had been sent
-            return {"CodeDeliveryDetails": dict(_DECOY_DELIVERY)}
+            return {"CodeDeliveryDetails": _decoy_delivery(params.get("Username"))}
         raise E.user_not_found(E.USER_NOT_FOUND)
     if not user.enabled:
         raise E.not_authorized(E.USER_DISABLED)
@@ -256,9 +260,11 @@ def confirm_forgot_password(state: IdpState, backend, params: dict, validate_pas
         if _puee_enabled(client):
             raise E.code_mismatch()
         raise E.user_not_found(E.USER_NOT_FOUND)
-    _check_code(state, pool, user, "forgot-password", params.get("ConfirmationCode"))
     password = params.get("Password")
-    validate_password(pool.id, password)
+    if not isinstance(password, str):
+        raise E.invalid_parameter("Missing required parameter Password")
+    validate_password(pool.id, password)       # a weak password must not burn the code
+    _check_code(state, pool, user, "forgot-password", params.get("ConfirmationCode"))
     from moto.cognitoidp.models import UserStatus
     user.password = password
     if _status(user) in ("RESET_REQUIRED", "FORCE_CHANGE_PASSWORD"):
@@ -283,7 +289,7 @@ def mint_tokens(state: IdpState, pool, client, user, refresh: RefreshRecord | No
     new_refresh = None
     if refresh is None:
         new_refresh = state.opaque(96)
-        refresh = RefreshRecord(pool.id, client.id, user.username, state.uuid(), now,
+        refresh = RefreshRecord(pool.id, client.id, user.username, user.id, state.uuid(), now,
                                 now + token_validity_seconds(cfg, "RefreshToken"))
         state.refresh_tokens[new_refresh] = refresh
     key = state.keys.key_for(pool.id)
@@ -304,10 +310,10 @@ def mint_tokens(state: IdpState, pool, client, user, refresh: RefreshRecord | No
         with_roles = [g for g in groups if g.role_arn]
         if with_roles:
             id_claims["cognito:roles"] = [g.role_arn for g in with_roles]
-            # The lowest Precedence wins; a tie (or no precedence at all) leaves no preferred role.
+            # The lowest Precedence wins; groups tied at the top with different roles leave none.
             best = with_roles[0]
-            tied = len(with_roles) > 1 and with_roles[1].precedence == best.precedence
-            if best.precedence is not None and not tied:
+            top = {g.role_arn for g in with_roles if g.precedence == best.precedence}
+            if len(top) == 1:
                 id_claims["cognito:preferred_role"] = best.role_arn
     readable = cfg.get("ReadAttributes")
     for name, value in user.attribute_lookup.items():
@@ -320,7 +326,7 @@ def mint_tokens(state: IdpState, pool, client, user, refresh: RefreshRecord | No
         "exp": now + token_validity_seconds(cfg, "IdToken"), "iat": now, "jti": state.uuid(),
     })
     access_token, id_token = key.sign(access_claims), key.sign(id_claims)
-    state.access_tokens[access_claims["jti"]] = AccessRecord(pool.id, client.id, user.username,
+    state.access_tokens[access_claims["jti"]] = AccessRecord(pool.id, client.id, user.username, user.id,
                                                              refresh.origin_jti, access_claims["exp"])
     # moto's own actions (GetUser, ChangePassword, …) find the user through these maps.
     pool.access_tokens[access_token] = (client.id, user.username)
@@ -332,12 +338,14 @@ def mint_tokens(state: IdpState, pool, client, user, refresh: RefreshRecord | No
     return {"ChallengeParameters": {}, "AuthenticationResult": result}
 
 
-def check_access_token(state: IdpState, token: str | None) -> AccessRecord:
+def check_access_token(state: IdpState, backend, token) -> AccessRecord:
     """What Cognito checks before any call that takes an AccessToken."""
     import jwt
 
+    if not isinstance(token, str):
+        raise E.invalid_parameter("AccessToken must be a string.")
     try:
-        claims = jwt.decode(token or "", options={"verify_signature": False})
+        claims = jwt.decode(token, options={"verify_signature": False})
     except jwt.PyJWTError:
         raise E.not_authorized(E.INVALID_ACCESS_TOKEN) from None
     record = state.access_tokens.get(claims.get("jti", ""))
@@ -349,11 +357,18 @@ def check_access_token(state: IdpState, token: str | None) -> AccessRecord:
         jwt.decode(token, key.private_key.public_key(), algorithms=["RS256"], options={"verify_exp": False})
     except jwt.PyJWTError:
         raise E.not_authorized(E.INVALID_ACCESS_TOKEN) from None
-    if record.origin_jti in state.revoked_origins:
+    if record.origin_jti in state.revoked_origins or not _still_the_user(backend, record):
         raise E.not_authorized(E.ACCESS_TOKEN_REVOKED)
     if state.now() >= record.expires_at:
         raise E.not_authorized(E.ACCESS_TOKEN_EXPIRED)
     return record
+
+
+def _still_the_user(backend, record) -> bool:
+    """Deleting or disabling a user revokes their tokens; a re-created namesake is someone else."""
+    pool = backend.user_pools.get(record.pool_id)
+    user = pool._get_user(record.username) if pool is not None else None
+    return user is not None and user.id == record.sub and user.enabled
 
 
 def revoke_token(state: IdpState, backend, params: dict) -> dict:
@@ -390,11 +405,11 @@ def _refresh(state: IdpState, pool, client, params: dict) -> dict:
         raise E.not_authorized(E.INVALID_REFRESH_TOKEN)
     user = pool._get_user(record.username)
     check_secret_hash(client, params.get("USERNAME", record.username), params.get("SECRET_HASH"))
-    if record.origin_jti in state.revoked_origins:
+    if record.origin_jti in state.revoked_origins or user is None or user.id != record.sub:
         raise E.not_authorized(E.REFRESH_TOKEN_REVOKED)
     if state.now() >= record.expires_at:
         raise E.not_authorized(E.REFRESH_TOKEN_EXPIRED)
-    if user is None or not user.enabled:
+    if not user.enabled:
         raise E.not_authorized(E.USER_DISABLED)
     result = mint_tokens(state, pool, client, user, refresh=record)
     return result
@@ -485,7 +500,8 @@ def _sms_challenge(state, pool, client, user) -> dict:
 
 
 def _password_sign_in(state: IdpState, pool, client, params: dict) -> dict:
-    username, password = params.get("USERNAME"), params.get("PASSWORD")
+    _require(params, "USERNAME", "PASSWORD")
+    username, password = params["USERNAME"], params["PASSWORD"]
     check_secret_hash(client, username, params.get("SECRET_HASH"))
     user = pool._get_user(username) if username else None
     if user is None:
@@ -498,10 +514,26 @@ def _password_sign_in(state: IdpState, pool, client, params: dict) -> dict:
     return after_password(state, pool, client, user)
 
 
+def srp_a_checked(srp_a: str) -> str:
+    """SRP_A must be hex with A mod N != 0 (else the server's secret would be predictable)."""
+    try:
+        value = int(srp_a, 16)
+    except (TypeError, ValueError):
+        raise E.invalid_parameter("SRP_A must be a hexadecimal number.") from None
+    if value % srp.N == 0:
+        raise E.invalid_parameter("SRP_A is not valid: A mod N must not be 0.")
+    return srp_a
+
+
+def _require(params: dict, *names: str) -> None:
+    for name in names:
+        if not isinstance(params.get(name), str) or not params.get(name):
+            raise E.invalid_parameter(f"Missing required parameter {name}")
+
+
 def _srp_start(state: IdpState, pool, client, params: dict) -> dict:
-    username, srp_a = params.get("USERNAME"), params.get("SRP_A")
-    if not srp_a:
-        raise E.invalid_parameter("Missing required parameter SRP_A")
+    _require(params, "USERNAME", "SRP_A")
+    username, srp_a = params["USERNAME"], srp_a_checked(params["SRP_A"])
     check_secret_hash(client, username, params.get("SECRET_HASH"))
     user = pool._get_user(username) if username else None
     secret_block = base64.b64encode(state.lab.random_bytes(96)).decode()
@@ -509,12 +541,15 @@ def _srp_start(state: IdpState, pool, client, params: dict) -> dict:
     if user is None:
         if not _puee_enabled(client):
             raise E.user_not_found(E.USER_NOT_FOUND)
-        # Indistinguishable from a real user: a decoy challenge that can never succeed.
+        # Shaped like a real user's challenge (a stable padded salt per name, a fresh B, the name
+        # as typed) so that its answer cannot reveal who exists; it can never succeed.
         state.srp_attempts[secret_block] = SRPAttempt(pool.id, client.id, None, None, expires)
-        decoy_id = hashlib.sha256(f"{pool.id}:{username}".encode()).hexdigest()[:36]
+        salt = hmac.new(state.decoy_key, f"{pool.id}:{username}".encode(), hashlib.sha256).digest()[:16]
+        decoy = srp.SRPServerSession(pool.id, str(username), salt, pow(srp.g, 2, srp.N), srp_a_checked(srp_a),
+                                     rng=state.lab.rng)
         return {"ChallengeName": "PASSWORD_VERIFIER", "ChallengeParameters": {
-            "SALT": state.lab.random_bytes(16).hex(), "SRP_B": format(pow(srp.g, state.lab.rng.getrandbits(256), srp.N), "x"),
-            "SECRET_BLOCK": secret_block, "USER_ID_FOR_SRP": decoy_id, "USERNAME": decoy_id}}
+            "SALT": decoy.salt_hex, "SRP_B": decoy.srp_b, "SECRET_BLOCK": secret_block,
+            "USER_ID_FOR_SRP": str(username), "USERNAME": str(username)}}
     salt, verifier, _ = state.srp_verifiers.get((pool.id, user.username), (None, None, None))
     if salt is None:
         raise E.not_authorized(E.INCORRECT_CREDENTIALS)
@@ -529,8 +564,9 @@ def _srp_start(state: IdpState, pool, client, params: dict) -> dict:
 
 
 def _srp_finish(state: IdpState, pool, client, responses: dict) -> dict:
-    block = responses.get("PASSWORD_CLAIM_SECRET_BLOCK")
-    attempt = state.srp_attempts.get(block or "")
+    _require(responses, "USERNAME", "PASSWORD_CLAIM_SECRET_BLOCK", "PASSWORD_CLAIM_SIGNATURE", "TIMESTAMP")
+    block = responses["PASSWORD_CLAIM_SECRET_BLOCK"]
+    attempt = state.srp_attempts.get(block)
     if attempt is None or attempt.used or attempt.client_id != client.id:
         raise E.not_authorized("Invalid session for the user.")
     attempt.used = True          # a secret block is single-use
@@ -545,6 +581,10 @@ def _srp_finish(state: IdpState, pool, client, responses: dict) -> dict:
     if state.is_locked(pool.id, user.username):
         raise E.not_authorized(E.PASSWORD_ATTEMPTS_EXCEEDED)
     signature, timestamp = responses.get("PASSWORD_CLAIM_SIGNATURE"), responses.get("TIMESTAMP")
+    try:    # Cognito wants "Sat Jan 1 00:00:00 UTC 2022": a zero-padded day is the classic interop bug
+        srp.parse_timestamp(timestamp)
+    except (TypeError, ValueError):
+        timestamp = None
     if not (signature and timestamp and attempt.server.verify(signature, block, timestamp)):
         state.record_failure(pool.id, user.username)
         raise E.not_authorized(E.INCORRECT_CREDENTIALS)
@@ -568,7 +608,9 @@ def initiate_auth(state: IdpState, backend, params: dict, *, admin_pool_id: str 
     else:
         pool, client = find_client(backend, params.get("ClientId"))
     check_flow_enabled(client, flow)
-    auth = params.get("AuthParameters") or {}
+    auth = params.get("AuthParameters")
+    if not isinstance(auth, dict):
+        raise E.invalid_parameter("Missing required parameter AuthParameters")
     if flow in ("REFRESH_TOKEN_AUTH", "REFRESH_TOKEN"):
         return _refresh(state, pool, client, auth)
     if flow in ("USER_PASSWORD_AUTH", "ADMIN_USER_PASSWORD_AUTH", "ADMIN_NO_SRP_AUTH"):
@@ -651,16 +693,24 @@ def _user_for_token_or_session(state: IdpState, backend, params: dict):
             raise E.not_authorized("Invalid session for the user.")
         if state.now() > session.expires_at:
             raise E.not_authorized(E.SESSION_EXPIRED)
+        # Only the MFA_SETUP challenge may enrol a factor with a session: otherwise anyone holding a
+        # password could replace the victim's authenticator during a SOFTWARE_TOKEN_MFA challenge.
+        if session.challenge != "MFA_SETUP":
+            raise E.not_authorized("Invalid session for the user.")
         pool = find_pool(backend, session.pool_id)
         return pool, pool._get_user(session.username), session
-    record = check_access_token(state, params.get("AccessToken"))
+    record = check_access_token(state, backend, params.get("AccessToken"))
     pool = find_pool(backend, record.pool_id)
     return pool, pool._get_user(record.username), None
 
 
 def associate_software_token(state: IdpState, backend, params: dict) -> dict:
     pool, user, session = _user_for_token_or_session(state, backend, params)
-    secret = base64.b32encode(state.lab.random_bytes(20)).decode()   # 32 base32 characters, like Cognito's
+    if not (pool.token_mfa_config or {}).get("Enabled"):
+        raise E.CognitoError("SoftwareTokenMFANotFoundException",
+                             "Software Token MFA has not been enabled by the userPool.")
+    # 32 random bytes, base32 without padding: 52 characters (authenticator apps take any length).
+    secret = base64.b32encode(state.lab.random_bytes(32)).decode().rstrip("=")
     # A new association replaces an unverified one; a verified factor stays until the new one verifies.
     state.totp[("pending", pool.id, user.username)] = TotpSecret(secret)
     result = {"SecretCode": secret}

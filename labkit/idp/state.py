@@ -6,6 +6,7 @@ Everything time-dependent is stamped with the lab clock (epoch seconds), so adva
 from __future__ import annotations
 
 import base64
+import secrets
 import threading
 from dataclasses import dataclass, field
 from typing import Any
@@ -55,6 +56,7 @@ class RefreshRecord:
     pool_id: str
     client_id: str
     username: str
+    sub: str                       # a user deleted and re-created under the same name is someone else
     origin_jti: str
     auth_time: int
     expires_at: float
@@ -65,6 +67,7 @@ class AccessRecord:
     pool_id: str
     client_id: str
     username: str
+    sub: str
     origin_jti: str
     expires_at: float
 
@@ -96,6 +99,7 @@ class IdpState:
     revoked_origins: set[str] = field(default_factory=set)                      # origin_jti of revoked families
     lockouts: dict[tuple[str, str], Lockout] = field(default_factory=dict)
     totp: dict[tuple[str, str], TotpSecret] = field(default_factory=dict)
+    decoy_key: bytes = field(default_factory=lambda: secrets.token_bytes(32))   # shapes decoy challenges
     # (pool, user) -> (salt, verifier v = g^x, sha256 of x): never the password itself
     srp_verifiers: dict[tuple[str, str], tuple[bytes, int, bytes]] = field(default_factory=dict)
 

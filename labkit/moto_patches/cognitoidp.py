@@ -157,9 +157,16 @@ def _make_action(handler):
     from moto.core.responses import ActionResult
 
     def action(self):
+        from ..idp import errors as E
+
         params = _params(self)
         with _state.lock:
-            return ActionResult(handler(self, params, _backend(_state.lab)))
+            try:
+                return ActionResult(handler(self, params, _backend(_state.lab)))
+            except (TypeError, AttributeError, KeyError, ValueError) as exc:
+                # A malformed request (a list where a string belongs, a missing field) gets
+                # Cognito's 400, not a 500 with a traceback.
+                raise E.invalid_parameter(f"The request is malformed ({type(exc).__name__}: {exc}).") from None
     action.__name__ = handler.__name__
     return action
 
@@ -217,7 +224,7 @@ def _install_actions(lab) -> None:
         return flows.revoke_token(_state, b, p)
 
     def global_sign_out(self, p, b):
-        record = flows.check_access_token(_state, p.get("AccessToken"))
+        record = flows.check_access_token(_state, b, p.get("AccessToken"))
         flows.sign_out_everywhere(_state, record.pool_id, record.username)
         return {}
 
@@ -231,7 +238,9 @@ def _install_actions(lab) -> None:
 
     def admin_create_user(self, p, b):
         pool = flows.find_pool(b, p.get("UserPoolId"))
-        if not p.get("TemporaryPassword") and p.get("MessageAction") != "RESEND":
+        if p.get("MessageAction") == "RESEND":
+            return _resend_invitation(pool, p)
+        if not p.get("TemporaryPassword"):
             p["TemporaryPassword"] = _temporary_password(pool)   # Cognito makes one up
             self.body = json.dumps(p)
         result = _passthrough(originals["admin_create_user"], self)
@@ -244,7 +253,12 @@ def _install_actions(lab) -> None:
         return _passthrough(originals["create_user_pool_client"], self)
 
     def update_user_pool_client(self, p, b):
+        # UpdateUserPoolClient resets every setting the request leaves out to its default (a
+        # classic pitfall: updating one field silently drops ExplicitAuthFlows). moto merges.
         flows.validate_client_config(p)
+        client = flows.find_pool(b, p.get("UserPoolId")).clients.get(p.get("ClientId"))
+        if client is not None:
+            client.extended_config = {k: v for k, v in client.extended_config.items() if k == "ClientName"}
         return _passthrough(originals["update_user_pool_client"], self)
 
     handlers = dict(locals())
@@ -258,7 +272,7 @@ def _install_actions(lab) -> None:
             token = _params(self).get("AccessToken")
             if token is not None:
                 with _state.lock:
-                    flows.check_access_token(_state, token)
+                    flows.check_access_token(_state, _backend(_state.lab), token)
         return originals["call_action"](self)
 
     _patcher.replace(R, "call_action", call_action, must_exist=False)
@@ -281,6 +295,23 @@ def _temporary_password(pool) -> str:
     chars += [rng.choice(string.ascii_letters + string.digits) for _ in range(length - len(chars))]
     rng.shuffle(chars)
     return "".join(chars)
+
+
+def _resend_invitation(pool, params) -> dict:
+    """AdminCreateUser with MessageAction=RESEND: same user, a new temporary password, a new invitation."""
+    from ..idp import errors as E
+
+    user = pool._get_user(params.get("Username"))
+    if user is None:
+        raise E.user_not_found()
+    status = getattr(user.status, "value", str(user.status))
+    if status != "FORCE_CHANGE_PASSWORD":
+        raise E.CognitoError("UnsupportedUserStateException",
+                             f"Resend not possible. {user.username} status is not FORCE_CHANGE_PASSWORD")
+    params["TemporaryPassword"] = params.get("TemporaryPassword") or _temporary_password(pool)
+    user.password = params["TemporaryPassword"]
+    _send_invitation(pool, user, params)
+    return {"User": user.to_json(extended=True)}
 
 
 def _send_invitation(pool, user, params) -> None:
