@@ -50,6 +50,7 @@ from .tokens import (
     InvalidSignature,
     JwtVerificationError,
     MalformedToken,
+    UnknownKey,
     require_groups,
     require_scopes,
 )
@@ -104,8 +105,11 @@ class _VulnerableVerifier(CognitoVerifier):
             if pool_id and pool_id != self.user_pool_id:
                 other = self._other_pools.get(pool_id)
                 if other is None:
-                    other = CognitoVerifier(pool_id, client_id="any", jwks_url=self.lab.jwks_url(pool_id),
-                                            clock=self.clock)
+                    try:
+                        other = CognitoVerifier(pool_id, client_id="any", jwks_url=self.lab.jwks_url(pool_id),
+                                                clock=self.clock)
+                    except ValueError as exc:
+                        raise UnknownKey(f"the token names no user pool of this lab ({exc})") from None
                     self._other_pools[pool_id] = other
                 return other._signing_key(token, header)
         return super()._signing_key(token, header)

@@ -279,6 +279,8 @@ def resolve_role(pool_roles: dict, login: Login | None, custom_role_arn: str | N
         preferred = login.claims.get("cognito:preferred_role")
         if preferred:
             return str(preferred)
+        if len(set(allowed)) == 1:      # one role in cognito:roles is unambiguous
+            return next(iter(allowed))
         return ambiguous()
 
     if mapping.get("Type") == "Rules":
@@ -646,8 +648,9 @@ class IdentityPools:
             principal = None
             if service == "s3" and check.resource.startswith("arn:aws:s3:::"):
                 resource_policy = self.backend.bucket_policy(check.resource[13:].split("/", 1)[0])
-                principal = {"AWS": [issued.assumed_role_arn, issued.role_arn, self.lab.account_id,
-                                     f"arn:aws:iam::{self.lab.account_id}:root"]}
+                # Only the role itself: a bucket policy naming the account merely delegates to IAM,
+                # so the role's own policies must still allow the request.
+                principal = {"AWS": [issued.assumed_role_arn, issued.role_arn]}
             decision = iam.evaluate_with_session_policy(policies, issued.session_policy, check.action,
                                                         check.resource, context, resource_policy, principal)
             if not decision.allowed:

@@ -130,6 +130,7 @@ class Lab:
         self.state: dict[str, Any] = {}   # per-lab state of the fidelity layer, by service
         self.endpoint_url: str | None = None
         self._botocore_session = None
+        self._saved_no_proxy: dict[str, str | None] = {}
 
     # -- lifecycle -------------------------------------------------------------------------
     def start(self) -> "Lab":
@@ -151,6 +152,7 @@ class Lab:
                 )
             _reset_moto(self.seed)
             _warm_moto_session()
+            self._saved_no_proxy = _bypass_proxies_for_loopback()
             moto_patches.install_all(self)
             try:
                 server = make_server("127.0.0.1", self._requested_port, _LabWSGI(self),
@@ -190,6 +192,7 @@ class Lab:
             moto_patches.uninstall_all()
             _reset_moto(None)
             self.state.clear()
+            _restore_env(self._saved_no_proxy)
             if _live is self:
                 _live = None
 
@@ -340,6 +343,30 @@ def _warm_moto_session() -> None:
         session.get_available_regions("cognito-idp")
     finally:
         os.environ.update(hidden)
+
+
+def _bypass_proxies_for_loopback() -> dict[str, str | None]:
+    """Add 127.0.0.1 and localhost to NO_PROXY while a lab runs.
+
+    urllib, botocore and PyJWT's JWKS client all honour HTTP(S)_PROXY, even for loopback: behind a
+    corporate proxy the lab's requests (passwords, tokens) would otherwise leave the machine.
+    """
+    saved = {name: os.environ.get(name) for name in ("NO_PROXY", "no_proxy")}
+    for name, value in saved.items():
+        entries = [e.strip() for e in (value or "").split(",") if e.strip()]
+        for host in ("127.0.0.1", "localhost"):
+            if host not in entries:
+                entries.append(host)
+        os.environ[name] = ",".join(entries)
+    return saved
+
+
+def _restore_env(saved: dict[str, str | None]) -> None:
+    for name, value in saved.items():
+        if value is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = value
 
 
 def _quiet_handler_class():

@@ -374,6 +374,19 @@ def inspect(token: str, clock: Clock | None = None) -> TokenView:
 # ---------------------------------------------------------------------------------------------
 # The verifier
 # ---------------------------------------------------------------------------------------------
+def _lab_jwks_url(user_pool_id: str) -> str | None:
+    from .lab import current_lab
+
+    lab = current_lab()
+    if lab is None or not lab.running:
+        return None
+    try:
+        lab.user_pool_jwks(user_pool_id)
+    except (KeyError, RuntimeError):
+        return None
+    return lab.jwks_url(user_pool_id)
+
+
 class _JwksClient(PyJWKClient):
     """PyJWKClient that counts its fetches and remembers (on the verifier's clock) the last one."""
 
@@ -477,7 +490,9 @@ class CognitoVerifier:
         if not self.client_ids:
             raise ValueError("client_id is required: the app client id(s) whose tokens you accept")
         self.token_use = token_use
-        self.jwks_url = jwks_url or f"{self.issuer}/.well-known/jwks.json"
+        # A pool of the running lab is verified against the lab's keys: a learner who forgets
+        # jwks_url must not send a request to AWS (nor wait for one that cannot succeed offline).
+        self.jwks_url = jwks_url or _lab_jwks_url(user_pool_id) or f"{self.issuer}/.well-known/jwks.json"
         self.clock: Clock = clock or REAL_TIME
         self.groups = _as_tuple(groups, "groups")
         self.scopes = _as_tuple(scopes, "scopes")

@@ -14,22 +14,14 @@ save the ceremony when a lesson is about something else.
 """
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
 from dataclasses import dataclass, field
 from typing import Any
 
 from . import srp
+from .tokens import secret_hash   # SECRET_HASH = Base64(HMAC-SHA256(client secret, username + client id))
 
 ALL_CLIENT_FLOWS = ["ALLOW_USER_PASSWORD_AUTH", "ALLOW_USER_SRP_AUTH", "ALLOW_REFRESH_TOKEN_AUTH",
                     "ALLOW_ADMIN_USER_PASSWORD_AUTH"]
-
-
-def secret_hash(client_secret: str, client_id: str, username: str) -> str:
-    """SECRET_HASH = Base64(HMAC-SHA256(key=client secret, message=username + client id))."""
-    digest = hmac.new(client_secret.encode(), (username + client_id).encode(), hashlib.sha256).digest()
-    return base64.b64encode(digest).decode()
 
 
 @dataclass
@@ -55,7 +47,7 @@ class UserPoolSetup:
         return self.lab.jwks_url(self.pool_id)
 
     def _hash(self, username: str) -> dict:
-        return {"SECRET_HASH": secret_hash(self.client_secret, self.client_id, username)} if self.client_secret else {}
+        return {"SECRET_HASH": secret_hash(username, self.client_id, self.client_secret)} if self.client_secret else {}
 
     def add_user(self, username: str, password: str, *, email: str | None = None, phone: str | None = None,
                  groups: tuple[str, ...] | list[str] = (), attributes: dict | None = None) -> dict:

@@ -145,4 +145,12 @@ def test_lab_traffic_never_goes_through_a_proxy_from_the_environment(monkeypatch
     monkeypatch.setenv("HTTPS_PROXY", "http://192.0.2.1:9")
     monkeypatch.setenv("NO_PROXY", "")
     with Lab() as lab:
-        assert lab.client("cognito-idp").list_user_pools(MaxResults=1)["UserPools"] == []
+        from labkit.userpool import create_user_pool
+        from labkit.tokens import CognitoVerifier
+
+        up = create_user_pool(lab, "proxied")
+        up.add_user("vic", "Passw0rd!")
+        token = up.sign_in("vic", "Passw0rd!")["AccessToken"]
+        verifier = CognitoVerifier.for_lab(lab, up.pool_id, up.client_id, clock=lab.clock)
+        assert verifier.verify(token)["username"] == "vic"           # JWKS fetched directly
+        assert lab.protected_api(up.pool_id, up.client_id).call("/hello", token).status == 200

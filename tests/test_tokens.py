@@ -527,3 +527,12 @@ def test_timeline_sign_out_cuts_every_session(cognito):
     assert all(bar.revoked_at is not None for bar in timeline.bars)
     ax = timeline.plot().axes[0]
     assert sum((p.get_gid() or "").startswith("revoked") for p in ax.patches) == 6
+
+
+def test_verifier_without_jwks_url_uses_the_running_labs_keys(cognito):
+    """Forgetting jwks_url in the lab must not send a request to AWS: the lab's JWKS is used."""
+    from labkit.tokens import CognitoVerifier
+
+    verifier = CognitoVerifier(cognito.pool_id, cognito.client_id, clock=cognito.lab.clock)
+    assert verifier.jwks_url == cognito.lab.jwks_url(cognito.pool_id)
+    assert verifier.jwks_url.startswith("http://127.0.0.1:")

@@ -462,7 +462,7 @@ def test_client_secret_requires_a_correct_secret_hash(lab):
                        f"Client {up.client_id} is configured with secret but SECRET_HASH was not received")
     wrong = error_of(up.idp.initiate_auth, ClientId=up.client_id, AuthFlow="USER_PASSWORD_AUTH",
                      AuthParameters={"USERNAME": "pia", "PASSWORD": PASSWORD,
-                                     "SECRET_HASH": secret_hash("not-the-secret", up.client_id, "pia")})
+                                     "SECRET_HASH": secret_hash("pia", up.client_id, "not-the-secret")})
     assert wrong == ("NotAuthorizedException", f"Unable to verify secret hash for client {up.client_id}")
 
 
