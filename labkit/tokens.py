@@ -553,7 +553,7 @@ class CognitoVerifier:
             raise MalformedToken("expected a JWT string (header.payload.signature)")
         if token.count(".") != 2:
             raise MalformedToken(f"a JWT has 3 dot-separated parts, this has {token.count('.') + 1}"
-                                 + (" (refresh tokens are opaque: send them only to Cognito)"
+                                 + (" (a refresh token or an AWS key is not an API credential)"
                                     if token.count(".") in (0, 4) else ""))
         try:
             header = json.loads(base64url_decode(token.split(".", 1)[0]))

@@ -580,8 +580,9 @@ def test_network_guard_allows_the_lab_only(capsys):
             socket.create_connection(("example.com", 443), timeout=5)
         with pytest.raises(course.NetworkBlocked):
             socket.socket().connect(("10.255.255.1", 80))
-        with pytest.raises(ConnectionRefusedError):
-            socket.socket().connect_ex(("192.0.2.1", 80))
+        with socket.socket() as probe, pytest.raises(ConnectionRefusedError):
+            probe.settimeout(2)      # if the guard regressed, fail fast instead of hanging
+            probe.connect_ex(("192.0.2.1", 80))
     finally:
         course.allow_network()
         server.close()

@@ -95,23 +95,38 @@ def test_inbox_explains_an_empty_inbox():
             inbox.latest
 
 
+_AUDIT = {"on": False, "seen": []}
+
+
+def _audit(event, args):
+    # Audit hooks cannot be removed: this one records only while a test switches it on.
+    if event == "socket.connect" and _AUDIT["on"]:
+        address = args[1]
+        _AUDIT["seen"].append(address[0] if isinstance(address, tuple) else address)
+
+
+sys.addaudithook(_audit)
+
+
 def test_lab_opens_no_connection_beyond_loopback():
-    """Audit every socket connect while a whole sign-in runs: only 127.0.0.1 may be reached."""
-    seen = []
+    """Audit every socket connect while the lab's features run: only 127.0.0.1 may be reached."""
+    from labkit import setups
+    from labkit.tokens import CognitoVerifier
+    from labkit.userpool import create_user_pool
 
-    def audit(event, args):
-        if event == "socket.connect":
-            address = args[1]
-            seen.append(address[0] if isinstance(address, tuple) else address)
-
-    sys.addaudithook(audit)
-    with Lab(seed=3) as lab:
-        from labkit.userpool import create_user_pool
-
-        up = create_user_pool(lab, "audit")
-        up.add_user("carol", "Passw0rd!", email="carol@example.com")
-        up.sign_in_srp("carol", "Passw0rd!")
-        urllib.request.urlopen(up.jwks_url).read()
+    _AUDIT.update(on=True, seen=[])
+    try:
+        with Lab(seed=3) as lab:
+            up = create_user_pool(lab, "audit")
+            up.add_user("carol", "Passw0rd!", email="carol@example.com")
+            tokens = up.sign_in_srp("carol", "Passw0rd!")
+            CognitoVerifier(up.pool_id, up.client_id, clock=lab.clock).verify(tokens["AccessToken"])
+            assert lab.protected_api(up.pool_id, up.client_id).call("/hello", tokens["AccessToken"]).status == 200
+            prefix = setups.private_s3_prefix(lab, setups.identity_pool(lab, up, name="audit"))
+            assert prefix is not None
+    finally:
+        _AUDIT["on"] = False
+    seen = _AUDIT["seen"]
     assert seen, "the audit hook saw no connection at all"
     assert {host for host in seen if isinstance(host, str)} <= {"127.0.0.1"}
 
