@@ -626,3 +626,58 @@ def test_missing_or_malformed_parameters_get_cognitos_400(lab, up):
         urllib.request.urlopen(request, timeout=10)
     assert err.value.code == 400 and "InvalidParameterException" in err.value.read().decode()
     assert lab.state["cognito-idp"].lockouts == {}
+
+
+@pytest.mark.parametrize("password, rule", [
+    ("Sh0rt!", "Password not long enough"),
+    ("n0-uppercase!", "Password must have uppercase characters"),
+    ("N0-LOWERCASE!", "Password must have lowercase characters"),
+    ("No-numbers-here!", "Password must have numeric characters"),
+    ("N0symbolsHere", "Password must have symbol characters"),
+])
+def test_password_policy_names_the_broken_rule(lab, up, password, rule):
+    """InvalidPasswordException 'Password did not conform with policy: <rule>' (default policy: 8, all classes)."""
+    assert error_of(up.idp.sign_up, ClientId=up.client_id, Username="val", Password=password) == (
+        "InvalidPasswordException", f"Password did not conform with policy: {rule}")
+
+
+def test_long_passphrases_are_accepted_up_to_256_characters(lab):
+    """A policy without composition rules accepts a 200-character passphrase (moto stopped at 98)."""
+    up = create_user_pool(lab, "long", Policies={"PasswordPolicy": {"MinimumLength": 15}})
+    up.add_user("wes", "correct horse battery staple " * 6 + "x" * 26)
+    assert "AccessToken" in up.sign_in("wes", "correct horse battery staple " * 6 + "x" * 26)
+
+
+def test_temporary_password_expires_after_the_pools_validity(lab, up):
+    """An invitation's temporary password expires after TemporaryPasswordValidityDays (default 7)."""
+    up.idp.admin_create_user(UserPoolId=up.pool_id, Username="xena", TemporaryPassword="Temp-passw0rd!",
+                             MessageAction="SUPPRESS")
+    assert up.sign_in("xena", "Temp-passw0rd!")["ChallengeName"] == "NEW_PASSWORD_REQUIRED"
+    lab.clock.advance(days=7, seconds=1)
+    assert error_of(up.sign_in, "xena", "Temp-passw0rd!") == (
+        "NotAuthorizedException", "Temporary password has expired and must be reset by an administrator.")
+
+
+def test_signing_up_twice_says_user_already_exists(lab, up):
+    """SignUp with a taken username: UsernameExistsException 'User already exists'."""
+    sign_up(up)
+    assert error_of(sign_up, up) == ("UsernameExistsException", "User already exists")
+
+
+def test_tokens_issued_after_the_clock_moved_work_at_cognito(lab, up):
+    """Tokens carry the lab clock's iat: after advancing the clock, a fresh token still works with GetUser."""
+    up.add_user("yan", PASSWORD)
+    lab.clock.advance(hours=3)
+    token = up.sign_in("yan", PASSWORD)["AccessToken"]
+    assert up.idp.get_user(AccessToken=token)["Username"] == "yan"
+    up.idp.global_sign_out(AccessToken=token)
+    assert error_of(up.idp.get_user, AccessToken=token)[1] == "Access Token has been revoked"
+
+
+def test_an_action_the_lab_lacks_says_so_instead_of_crashing(lab, up):
+    """GetTokensFromRefreshToken (not in moto 5.2): a clear UnsupportedOperationException, not a 500."""
+    up.add_user("zoe", PASSWORD)
+    tokens = up.sign_in("zoe", PASSWORD)
+    code, message = error_of(up.idp.get_tokens_from_refresh_token, ClientId=up.client_id,
+                             RefreshToken=tokens["RefreshToken"])
+    assert code == "UnsupportedOperationException" and "does not implement GetTokensFromRefreshToken" in message

@@ -98,6 +98,7 @@ class IdpState:
     access_tokens: dict[str, AccessRecord] = field(default_factory=dict)        # by jti
     revoked_origins: set[str] = field(default_factory=set)                      # origin_jti of revoked families
     lockouts: dict[tuple[str, str], Lockout] = field(default_factory=dict)
+    temporary_passwords: dict[tuple[str, str], float] = field(default_factory=dict)   # issued at
     totp: dict[tuple[str, str], TotpSecret] = field(default_factory=dict)
     decoy_key: bytes = field(default_factory=lambda: secrets.token_bytes(32))   # shapes decoy challenges
     # (pool, user) -> (salt, verifier v = g^x, sha256 of x): never the password itself

@@ -175,6 +175,13 @@ def _validator(backend):
     return backend._validate_password
 
 
+def _validate_password(backend, user_pool_id: str, password) -> None:
+    """moto's check (max 98 characters, a typo'd generic message) replaced by Cognito's rules."""
+    from ..idp import flows, policy
+
+    policy.validate_password(flows.find_pool(backend, user_pool_id), password)
+
+
 def _install_actions(lab) -> None:
     from ..idp import flows, errors as E
 
@@ -199,7 +206,14 @@ def _install_actions(lab) -> None:
     def sign_up(self, p, b):
         pool, client = flows.find_client(b, p.get("ClientId"))
         flows.check_secret_hash(client, p.get("Username"), p.get("SecretHash"))
-        _passthrough(originals["sign_up"], self)       # moto validates and stores the user
+        try:
+            _passthrough(originals["sign_up"], self)   # moto validates and stores the user
+        except E.CognitoError:
+            raise
+        except Exception as exc:      # moto's UsernameExistsException carries the bare username
+            if getattr(exc, "error_type", "") == "UsernameExistsException":
+                raise E.CognitoError("UsernameExistsException", "User already exists") from None
+            raise
         return flows.after_sign_up(_state, pool, client, pool._get_user(p.get("Username")))
 
     def confirm_sign_up(self, p, b):
@@ -244,6 +258,9 @@ def _install_actions(lab) -> None:
             p["TemporaryPassword"] = _temporary_password(pool)   # Cognito makes one up
             self.body = json.dumps(p)
         result = _passthrough(originals["admin_create_user"], self)
+        user = pool._get_user(p.get("Username"))
+        if user is not None:
+            _state.temporary_passwords[(pool.id, user.username)] = _state.now()
         if p.get("MessageAction") != "SUPPRESS":
             _send_invitation(pool, pool._get_user(p.get("Username")), p)
         return result
@@ -273,9 +290,21 @@ def _install_actions(lab) -> None:
             if token is not None:
                 with _state.lock:
                     flows.check_access_token(_state, _backend(_state.lab), token)
-        return originals["call_action"](self)
+        try:
+            return originals["call_action"](self)
+        except NotImplementedError:
+            # An action moto lacks: say so in Cognito's error shape instead of a 500 and a traceback.
+            raise E.CognitoError("UnsupportedOperationException",
+                                 f"The lab does not implement {self._get_action()} (moto {_moto_version()} "
+                                 "lacks it). See README: where the lab differs from AWS.") from None
 
     _patcher.replace(R, "call_action", call_action, must_exist=False)
+
+
+def _moto_version() -> str:
+    from . import moto_version
+
+    return moto_version()
 
 
 def _passthrough(original, response):
@@ -310,6 +339,7 @@ def _resend_invitation(pool, params) -> dict:
                              f"Resend not possible. {user.username} status is not FORCE_CHANGE_PASSWORD")
     params["TemporaryPassword"] = params.get("TemporaryPassword") or _temporary_password(pool)
     user.password = params["TemporaryPassword"]
+    _state.temporary_passwords[(pool.id, user.username)] = _state.now()
     _send_invitation(pool, user, params)
     return {"User": user.to_json(extended=True)}
 
@@ -371,6 +401,7 @@ def install(lab) -> None:
     # moto loads the same static private key (kid "dummy") into every pool, ~0.1 s each; the lab
     # signs with per-pool keys and never uses it, so pools skip that work.
     _patcher.replace(models, "jwk", _NoStaticKey)
+    _patcher.replace(models.CognitoIdpBackend, "_validate_password", _validate_password)
     _install_actions(lab)
     lab.add_request_hook(_well_known_hook)
 
