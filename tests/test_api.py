@@ -39,7 +39,8 @@ def forge(cognito, kind: str) -> str:
         return tokens.forge_alg_none(cognito.sign_in()["AccessToken"])
     if kind == "HS256 with the public key":
         token = cognito.sign_in()["AccessToken"]
-        pem = tokens.public_key_pem(lab.user_pool_jwks(cognito.pool_id))
+        kid = tokens.inspect(token).header["kid"]       # the attacker picks the key the token names
+        pem = tokens.public_key_pem(lab.user_pool_jwks(cognito.pool_id), kid=kid)
         return tokens.forge_hs256(token, pem)
     if kind == "tampered payload":
         return tokens.tamper(cognito.sign_in()["AccessToken"], {"cognito:groups": ["admin"]})

@@ -373,19 +373,19 @@ def test_global_sign_out_revokes_every_session(lab, up, admin):
 
 
 def test_each_pool_signs_with_its_own_key(lab):
-    """Each user pool has its own key (kid) at {endpoint}/{pool}/.well-known/jwks.json; iss is the AWS URL."""
+    """Each user pool has its own keys (an ID-token and an access-token key) at {endpoint}/{pool}/.well-known/jwks.json."""
     one, two = create_user_pool(lab, "one"), create_user_pool(lab, "two")
     one.add_user("lee", PASSWORD)
     token = one.sign_in("lee", PASSWORD)["AccessToken"]
     keys = {up.pool_id: json.load(urllib.request.urlopen(up.jwks_url))["keys"] for up in (one, two)}
     kid = jwt.get_unverified_header(token)["kid"]
-    assert [k["kid"] for k in keys[one.pool_id]] == [kid]
-    assert keys[two.pool_id][0]["kid"] != kid
-    right = jwt.PyJWK(keys[one.pool_id][0]).key
-    wrong = jwt.PyJWK(keys[two.pool_id][0]).key
+    assert len(keys[one.pool_id]) == 2 and kid in [k["kid"] for k in keys[one.pool_id]]
+    assert kid not in [k["kid"] for k in keys[two.pool_id]]
+    right = jwt.PyJWK(next(k for k in keys[one.pool_id] if k["kid"] == kid)).key
     assert jwt.decode(token, right, algorithms=["RS256"])["iss"] == f"https://cognito-idp.us-east-1.amazonaws.com/{one.pool_id}"
-    with pytest.raises(jwt.InvalidSignatureError):
-        jwt.decode(token, wrong, algorithms=["RS256"])
+    for other in keys[two.pool_id]:
+        with pytest.raises(jwt.InvalidSignatureError):
+            jwt.decode(token, jwt.PyJWK(other).key, algorithms=["RS256"])
     config = json.load(urllib.request.urlopen(f"{lab.endpoint_url}/{one.pool_id}/.well-known/openid-configuration"))
     assert config["issuer"] == one.issuer and config["jwks_uri"] == one.jwks_url
 
@@ -401,7 +401,9 @@ def test_token_claims_look_like_cognitos(lab, up):
     assert ident["token_use"] == "id" and ident["aud"] == up.client_id and ident["email"] == "mia@example.com"
     assert ident["email_verified"] is True and ident["cognito:username"] == "mia"
     assert ident["origin_jti"] == access["origin_jti"]
-    assert jwt.get_unverified_header(tokens["AccessToken"]) == {"alg": "RS256", "kid": jwt.get_unverified_header(tokens["IdToken"])["kid"]}
+    access_header, id_header = (jwt.get_unverified_header(tokens[t]) for t in ("AccessToken", "IdToken"))
+    assert set(access_header) == set(id_header) == {"alg", "kid"} and access_header["alg"] == "RS256"
+    assert access_header["kid"] != id_header["kid"]      # one key pair for ID tokens, one for access tokens
 
 
 # -- user existence, flows, secrets, lockout ------------------------------------------------------

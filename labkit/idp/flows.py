@@ -293,7 +293,6 @@ def mint_tokens(state: IdpState, pool, client, user, refresh: RefreshRecord | No
         refresh = RefreshRecord(pool.id, client.id, user.username, user.id, state.uuid(), now,
                                 now + token_validity_seconds(cfg, "RefreshToken"))
         state.refresh_tokens[new_refresh] = refresh
-    key = state.keys.key_for(pool.id)
     groups = _groups(user)
     access_ttl = token_validity_seconds(cfg, "AccessToken")
     event_id = state.uuid()
@@ -326,7 +325,8 @@ def mint_tokens(state: IdpState, pool, client, user, refresh: RefreshRecord | No
         "aud": client.id, "event_id": event_id, "token_use": "id", "auth_time": refresh.auth_time,
         "exp": now + token_validity_seconds(cfg, "IdToken"), "iat": now, "jti": state.uuid(),
     })
-    access_token, id_token = key.sign(access_claims), key.sign(id_claims)
+    access_token = state.keys.key_for(pool.id, "access").sign(access_claims)
+    id_token = state.keys.key_for(pool.id, "id").sign(id_claims)
     state.access_tokens[access_claims["jti"]] = AccessRecord(pool.id, client.id, user.username, user.id,
                                                              refresh.origin_jti, access_claims["exp"])
     # moto's own actions (GetUser, ChangePassword, …) find the user through these maps.
@@ -353,7 +353,7 @@ def check_access_token(state: IdpState, backend, token) -> AccessRecord:
     if record is None or claims.get("token_use") != "access":
         raise E.not_authorized(E.INVALID_ACCESS_TOKEN)
     # The signature must be the pool's: a token edited after issue is not the one we stored.
-    key = state.keys.key_for(record.pool_id)
+    key = state.keys.key_for(record.pool_id, "access")
     try:
         jwt.decode(token, key.private_key.public_key(), algorithms=["RS256"],
                    # times are checked below, on the lab clock (PyJWT would use real time)

@@ -1,6 +1,6 @@
 """Per-pool signing keys, token lifetimes and token minting.
 
-On AWS every user pool has its own RSA key pair; the public half is published at
+On AWS every user pool has its own RSA key pairs (one for ID tokens, one for access tokens); the public half is published at
 ``https://cognito-idp.{region}.amazonaws.com/{pool_id}/.well-known/jwks.json`` and each token's
 header names its key by ``kid``. Raw moto signs every pool's tokens with one static key
 (``kid: dummy``), so a token of pool A would verify against pool B: here each pool gets its own.
@@ -89,22 +89,31 @@ class PoolSigningKey:
 
 
 class KeyRing:
-    """The signing key of each user pool, made on first use (RSA key generation takes ~50 ms)."""
+    """The signing keys of each user pool, made on first use (RSA key generation takes ~50 ms).
+
+    Like AWS, each pool has two key pairs in its JWKS: one signs ID tokens, the other access
+    tokens, so the two tokens of one sign-in carry different ``kid``s.
+    """
+
+    USES = ("id", "access")
 
     def __init__(self) -> None:
-        self._keys: dict[str, PoolSigningKey] = {}
+        self._keys: dict[tuple[str, str], PoolSigningKey] = {}
         self._lock = threading.Lock()
 
-    def key_for(self, pool_id: str) -> PoolSigningKey:
+    def key_for(self, pool_id: str, token_use: str) -> PoolSigningKey:
+        if token_use not in self.USES:
+            raise ValueError(f"token_use must be 'id' or 'access', not {token_use!r}")
         with self._lock:
-            key = self._keys.get(pool_id)
+            key = self._keys.get((pool_id, token_use))
             if key is None:
-                key = self._keys[pool_id] = PoolSigningKey.generate()
+                key = self._keys[(pool_id, token_use)] = PoolSigningKey.generate()
             return key
 
     def jwks(self, pool_id: str) -> dict:
-        return {"keys": [dict(self.key_for(pool_id).public_jwk)]}
+        return {"keys": [dict(self.key_for(pool_id, use).public_jwk) for use in self.USES]}
 
     def forget(self, pool_id: str) -> None:
         with self._lock:
-            self._keys.pop(pool_id, None)
+            for use in self.USES:
+                self._keys.pop((pool_id, use), None)
