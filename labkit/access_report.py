@@ -28,9 +28,10 @@ AccessDeniedException), ``expired`` (ExpiredToken: the credentials are past thei
 """
 from __future__ import annotations
 
-import html
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Mapping
+
+from .display import ShowsAsTable, Table
 
 __all__ = ["Probe", "Outcome", "Finding", "AccessReport", "access_report", "run_probe", "action_for",
            "DENIED_CODES", "EXPIRED_CODES"]
@@ -170,7 +171,7 @@ class Finding:
                 "but should")
 
 
-class AccessReport:
+class AccessReport(ShowsAsTable):
     """The matrix of outcomes: one row per probe, one column per principal.
 
     ``print(report)`` (or its repr) is a text table; in Jupyter it shows as an HTML table. Look up
@@ -274,53 +275,22 @@ class AccessReport:
         head = f"{len(findings)} finding{'s' if len(findings) != 1 else ''}:"
         return [head] + [f"  ⚠ {f}" for f in findings]
 
-    def text(self) -> str:
-        """The report as a plain-text table."""
-        headers = ["probe", "IAM action"] + self.principals
+    _COLOURS = {"allowed": "#e6f4ea", "denied": "#f1f3f4", "expired": "#f1f3f4", "error": "#fef7e0"}
+
+    def _style(self, row: int, column: str) -> str:
+        """HTML colours of a cell: green allowed, grey denied, yellow unclear, red and bold a finding."""
+        if column not in self.principals:
+            return ""
+        probe = self.probes[row]
+        finding = self._cell(column, probe)[1]
+        colour = "#fce8e6" if finding else self._COLOURS.get(self.outcomes[(column, probe.label)].status, "#ffffff")
+        return f"background:{colour};color:#202124" + (";font-weight:bold" if finding else "")  # dark text: dark themes too
+
+    def table(self) -> Table:
+        """The report as a :class:`~labkit.display.Table` (what ``print`` and Jupyter show)."""
         rows = [[p.label, p.action] + [self._cell(n, p)[0] for n in self.principals] for p in self.probes]
-        widths = [max(len(str(r[i])) for r in [headers] + rows) for i in range(len(headers))]
-
-        def line(cells):
-            return "  " + "  ".join(str(c).ljust(w) for c, w in zip(cells, widths)).rstrip()
-
-        out = [f"{self.title} ({self._legend()})", "", line(headers), line(["-" * w for w in widths])]
-        out += [line(r) for r in rows]
-        summary = self._summary()
-        if summary:
-            out += [""] + summary
-        return "\n".join(out)
-
-    __str__ = text
-
-    def __repr__(self) -> str:
-        return self.text()
-
-    def _repr_html_(self) -> str:
-        colours = {"allowed": "#e6f4ea", "denied": "#f1f3f4", "expired": "#f1f3f4", "error": "#fef7e0"}
-        esc = html.escape
-        head = "".join(f"<th style='text-align:left'>{esc(h)}</th>" for h in ["probe", "IAM action"] + self.principals)
-        body = []
-        for probe in self.probes:
-            cells = [f"<td style='text-align:left'>{esc(probe.label)}</td>",
-                     f"<td style='text-align:left'><code>{esc(probe.action)}</code></td>"]
-            for name in self.principals:
-                text, finding = self._cell(name, probe)
-                outcome = self.outcomes[(name, probe.label)]
-                colour = "#fce8e6" if finding else colours.get(outcome.status, "#ffffff")
-                weight = ";font-weight:bold" if finding else ""
-                cells.append(f"<td style='text-align:left;background:{colour};color:#202124{weight}'>"
-                             f"{esc(text)}</td>")        # dark text: readable in dark themes too
-            body.append("<tr>" + "".join(cells) + "</tr>")
-        parts = [f"<p><b>{esc(self.title)}</b> ({esc(self._legend())})</p>",
-                 f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"]
-        summary = self._summary()
-        if summary:
-            if len(summary) == 1:
-                parts.append(f"<p>{esc(summary[0])}</p>")
-            else:
-                items = "".join(f"<li>{esc(line.strip())}</li>" for line in summary[1:])
-                parts.append(f"<p>{esc(summary[0])}</p><ul>{items}</ul>")
-        return "".join(parts)
+        return Table(["probe", "IAM action"] + self.principals, rows, title=f"{self.title} ({self._legend()})",
+                     notes=self._summary(), code=["IAM action"], style=self._style)
 
 
 def _credentials(value: Any, name: str) -> dict:

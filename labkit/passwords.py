@@ -26,11 +26,11 @@ except :func:`lockout_seconds`, which runs the lab's lockout bookkeeping on a st
 """
 from __future__ import annotations
 
-import html
 import string
-from dataclasses import dataclass, field
 from types import SimpleNamespace
 from typing import Any, Iterable, Mapping, Sequence
+
+from .display import Table
 
 __all__ = ["ASVS", "NIST", "COMMON_BREACHED", "Table", "PolicyReport", "policy_report", "probe_passwords",
            "character_classes", "lockout_seconds", "lockout_schedule", "lockout_chart", "sign_in_outcome",
@@ -52,58 +52,14 @@ _RULES = (("RequireUppercase", "upper"), ("RequireLowercase", "lower"), ("Requir
 _COGNITO_MAX_PASSWORD = 256    # SignUp's Password parameter: at most 256 characters (API reference)
 
 
-# -- a small table that shows as text and as HTML ------------------------------------------------
-
-@dataclass(repr=False)
-class Table:
-    """Rows under headers, with a title and optional notes. ``print``/``repr``: fixed-width text;
-    Jupyter: an HTML table."""
-
-    title: str
-    headers: Sequence[str]
-    rows: list[Sequence[Any]]
-    notes: list[str] = field(default_factory=list)
-
-    def column(self, name: str) -> list[Any]:
-        """The values of one column, top to bottom."""
-        index = list(self.headers).index(name)
-        return [row[index] for row in self.rows]
-
-    def text(self) -> str:
-        cells = [[str(c) for c in self.headers]] + [[str(c) for c in row] for row in self.rows]
-        widths = [max(len(r[i]) for r in cells) for i in range(len(self.headers))]
-
-        def line(values):
-            return "  " + "  ".join(v.ljust(w) for v, w in zip(values, widths)).rstrip()
-
-        out = [self.title, "", line(cells[0]), line(["-" * w for w in widths])]
-        out += [line(r) for r in cells[1:]]
-        if self.notes:
-            out += [""] + self.notes
-        return "\n".join(out)
-
-    __str__ = text
-
-    def __repr__(self) -> str:
-        return self.text()
-
-    def _repr_html_(self) -> str:
-        esc = html.escape
-        head = "".join(f"<th style='text-align:left'>{esc(str(h))}</th>" for h in self.headers)
-        body = "".join("<tr>" + "".join(f"<td style='text-align:left'>{esc(str(c))}</td>" for c in row) + "</tr>"
-                       for row in self.rows)
-        notes = "".join(f"<p>{esc(n)}</p>" for n in self.notes)
-        return (f"<p><b>{esc(self.title)}</b></p><table><thead><tr>{head}</tr></thead>"
-                f"<tbody>{body}</tbody></table>{notes}")
-
-
 # -- the password policy beside the guidance -----------------------------------------------------
 
-@dataclass(repr=False)
 class PolicyReport(Table):
     """:func:`policy_report`'s table; ``verdicts`` maps each row's topic to ✓, ✗, ≈ or –."""
 
-    verdicts: dict[str, str] = field(default_factory=dict)
+    def __init__(self, *args: Any, verdicts: Mapping[str, str] | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.verdicts = dict(verdicts or {})
 
 
 def _pool_of(description: Mapping) -> Mapping:
@@ -160,9 +116,9 @@ def policy_report(description: Mapping) -> PolicyReport:
         "SHALL rate-limit (at most 100 failures)", "✓")
 
     name = pool.get("Name") or pool.get("Id") or "user pool"
-    return PolicyReport(f"Password policy of {name} vs {ASVS} and {NIST}",
-                        ["topic", "this pool", "OWASP ASVS", "NIST 800-63B", "verdict"], rows,
-                        ["✓ in line  ✗ against the guidance  ≈ partly  – asked for by neither"],
+    return PolicyReport(["topic", "this pool", "OWASP ASVS", "NIST 800-63B", "verdict"], rows,
+                        title=f"Password policy of {name} vs {ASVS} and {NIST}",
+                        notes="✓ in line  ✗ against the guidance  ≈ partly  – asked for by neither",
                         verdicts=verdicts)
 
 
@@ -226,9 +182,9 @@ def probe_passwords(setup, candidates: Iterable[str], *, breached: Iterable[str]
             idp.admin_delete_user(UserPoolId=setup.pool_id, Username=username)
         rows.append((password, len(password), character_classes(password), verdict,
                      "yes" if password in leaked else "no"))
-    return Table("What the pool accepts at sign-up",
-                 ["password", "length", "classes", "the pool says", "on a breach list?"], rows,
-                 ["classes: a lower, A upper, 1 number, # symbol or inner space ('.' = none)"])
+    return Table(["password", "length", "classes", "the pool says", "on a breach list?"], rows,
+                 title="What the pool accepts at sign-up",
+                 notes="classes: a lower, A upper, 1 number, # symbol or inner space ('.' = none)")
 
 
 # -- lockout ---------------------------------------------------------------------------------------
@@ -264,10 +220,10 @@ def _duration(seconds: float) -> str:
 def lockout_schedule(failures: int = 16) -> Table:
     """The lock after each failed sign-in in a row, from 1 to ``failures`` (the lab's schedule)."""
     rows = [(n, _duration(lockout_seconds(n))) for n in range(1, failures + 1)]
-    return Table("How long the lab locks a user after each failed sign-in in a row",
-                 ["failures in a row", "locked for"], rows,
-                 ["While locked, every sign-in (even with the right password) gets NotAuthorizedException "
-                  "'Password attempts exceeded'. A successful sign-in resets the count."])
+    return Table(["failures in a row", "locked for"], rows,
+                 title="How long the lab locks a user after each failed sign-in in a row",
+                 notes="While locked, every sign-in (even with the right password) gets NotAuthorizedException "
+                       "'Password attempts exceeded'. A successful sign-in resets the count.")
 
 
 def lockout_chart(failures: int = 16):
@@ -336,12 +292,13 @@ def _forgot_password_outcome(setup, username: str) -> str:
     return f"a code was sent ({medium})"
 
 
-@dataclass(repr=False)
 class EnumerationReport(Table):
     """:func:`enumeration_probe`'s table. ``leaks``: the calls whose answers differ."""
 
-    mode: str = "LEGACY"
-    leaks: list[str] = field(default_factory=list)
+    def __init__(self, *args: Any, mode: str = "LEGACY", leaks: Iterable[str] = (), **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.mode = mode
+        self.leaks = list(leaks)
 
     @property
     def same(self) -> bool:
@@ -393,9 +350,9 @@ def enumeration_probe(setup, known: str, unknown: str, *, password: str = "Not-t
     else:
         note = f"Nothing here tells {known!r} (exists) from {unknown!r} (does not)."
     return EnumerationReport(
-        f"App client {client.get('ClientName', setup.client_id)}: PreventUserExistenceErrors = {mode}",
-        ["call", f"{known} (exists)", f"{unknown} (does not)", "answers"], rows, [note],
-        mode=mode, leaks=leaks)
+        ["call", f"{known} (exists)", f"{unknown} (does not)", "answers"], rows,
+        title=f"App client {client.get('ClientName', setup.client_id)}: PreventUserExistenceErrors = {mode}",
+        notes=note, mode=mode, leaks=leaks)
 
 
 # -- changing one app-client setting without resetting the others ---------------------------------

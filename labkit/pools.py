@@ -10,7 +10,8 @@
 * :func:`watch` and :class:`SignedRequest` — what a boto3 client really sends to AWS: a Signature
   Version 4 ``Authorization`` header made with an access key, never a JWT.
 
-Every table is a :class:`Table`: an HTML table in Jupyter, aligned plain text with ``print``.
+Every table is a :class:`labkit.display.Table`: an HTML table in Jupyter, aligned plain text with
+``print``.
 
     >>> from labkit import pools
     >>> print(pools.decision_table())                      # doctest: +SKIP
@@ -18,8 +19,6 @@ Every table is a :class:`Table`: an HTML table in Jupyter, aligned plain text wi
 """
 from __future__ import annotations
 
-import html
-import textwrap
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -28,6 +27,7 @@ from urllib.parse import unquote, urlsplit
 
 import jwt
 
+from .display import Table
 from .exercises import ExerciseNotPassed, answer_hash
 
 __all__ = ["CHOICES", "USER_POOL", "IDENTITY_POOL", "BOTH", "NEITHER", "Table", "Scenario", "DECISIONS",
@@ -40,72 +40,6 @@ BOTH = "both"
 NEITHER = "neither"
 #: The four answers to "which part of Cognito does this need?".
 CHOICES: tuple[str, ...] = (USER_POOL, IDENTITY_POOL, BOTH, NEITHER)
-
-
-# -- a table that shows as HTML in Jupyter and as text with print ---------------------------------
-@dataclass
-class Table:
-    """Rows of text under ``columns``. ``str()`` is aligned plain text (long cells wrap at
-    ``widths``, between words only: an id is never cut in two); ``_repr_html_`` an HTML table.
-    ``title`` and ``note`` go above and below."""
-
-    columns: Sequence[str]
-    rows: Sequence[Sequence[str]]
-    title: str | None = None
-    note: str | None = None
-    widths: Sequence[int] | None = None
-
-    def __post_init__(self) -> None:
-        self.columns = [str(c) for c in self.columns]
-        self.rows = [[str(cell) for cell in row] for row in self.rows]
-        for row in self.rows:
-            if len(row) != len(self.columns):
-                raise ValueError(f"a row has {len(row)} cells for {len(self.columns)} columns: {row!r}")
-        if self.widths is not None and len(self.widths) != len(self.columns):
-            raise ValueError("widths needs one number per column")
-
-    def _widths(self) -> list[int]:
-        limits = list(self.widths) if self.widths is not None else [40] * len(self.columns)
-        natural = [max([len(c)] + [len(row[i]) for row in self.rows]) for i, c in enumerate(self.columns)]
-        return [max(1, min(limit, width)) for limit, width in zip(limits, natural)]
-
-    def __str__(self) -> str:
-        widths = self._widths()
-
-        def block(cells: Sequence[str]) -> list[str]:
-            wrapped = [textwrap.wrap(cell, width, break_long_words=False, break_on_hyphens=False) or [""]
-                       for cell, width in zip(cells, widths)]
-            height = max(len(w) for w in wrapped)
-            return ["  ".join((w[i] if i < len(w) else "").ljust(width)
-                              for w, width in zip(wrapped, widths)).rstrip() for i in range(height)]
-
-        lines = [self.title, ""] if self.title else []
-        lines += block(self.columns)
-        lines.append("  ".join("-" * w for w in widths))
-        for row in self.rows:
-            lines += block(row)
-        if self.note:
-            lines += ["", self.note]
-        return "\n".join(lines)
-
-    __repr__ = __str__
-
-    def _repr_html_(self) -> str:
-        esc = html.escape
-        parts = ["<div>"]
-        if self.title:
-            parts.append(f"<p><b>{esc(self.title)}</b></p>")
-        parts.append("<table><thead><tr>")
-        parts += [f'<th style="text-align:left">{esc(c)}</th>' for c in self.columns]
-        parts.append("</tr></thead><tbody>")
-        for row in self.rows:
-            parts.append("<tr>" + "".join(f'<td style="text-align:left">{esc(cell)}</td>' for cell in row)
-                         + "</tr>")
-        parts.append("</tbody></table>")
-        if self.note:
-            parts.append(f"<p><i>{esc(self.note)}</i></p>")
-        parts.append("</div>")
-        return "".join(parts)
 
 
 # -- the decision table --------------------------------------------------------------------------
@@ -224,7 +158,7 @@ PRACTICE: tuple[Practice, ...] = (
 def practice_table(practice: Sequence[Practice] = PRACTICE) -> Table:
     """The practice situations, without their answers."""
     return Table(["", "Situation"], [[p.key, p.situation] for p in practice],
-                 title="Exercise 1.1: which part of Cognito does each need?", widths=[3, 100],
+                 title="Exercise 1.1: which part of Cognito does each need?", widths=[3, 104],
                  note="Answer each with one of: " + ", ".join(repr(c) for c in CHOICES) + ".")
 
 

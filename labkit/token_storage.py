@@ -21,14 +21,13 @@ what is inside them.
 """
 from __future__ import annotations
 
-import html
 import json
 import re
-import textwrap
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Iterable
 
+from .display import ShowsAsTable, Table
 from .idp.keys import DEFAULT_UNITS, DEFAULT_VALUES, RANGES, UNIT_SECONDS, token_validity_seconds
 
 __all__ = [
@@ -175,7 +174,7 @@ GUIDE: tuple[ClientKind, ...] = (
         "Any script on the page (yours, a dependency's, an injected one) can read localStorage, "
         "sessionStorage and JavaScript cookies: one XSS bug and the tokens are gone. Amplify JS keeps "
         "tokens in localStorage unless you configure another storage. The safer design is a "
-        "backend-for-frontend (see its row), which keeps the tokens off the browser.",
+        "backend-for-frontend (see its table in this guide), which keeps the tokens off the browser.",
         id=(("memory",), (), _BROWSER_NEVER,
             "Read its claims to show who is signed in; keep it in a variable (a closure or a Web "
             "Worker), not in storage scripts can read."),
@@ -308,55 +307,32 @@ def review_plan(client: str, plan: dict) -> list[str]:
 
 
 class StorageGuide:
-    """The guide (or some of its rows) as an HTML table in Jupyter and as text for ``print``."""
+    """The guide (or some of its rows) as HTML tables in Jupyter and as text for ``print``: one
+    table per kind of client, where each token should live and why, then where never to keep one."""
+
+    TITLE = "Where tokens should live"
 
     def __init__(self, kinds: Iterable[ClientKind]) -> None:
         self.kinds = tuple(kinds)
 
-    @staticmethod
-    def _places(placement: Placement) -> tuple[str, str]:
-        best = " or ".join(PLACES[p] for p in placement.best)
-        ok = " or ".join(PLACES[p] for p in placement.ok)
-        return best, ok
+    def tables(self) -> list[Table]:
+        """One :class:`~labkit.display.Table` per kind of client."""
+        tables = []
+        for kind in self.kinds:
+            rows = [[p.token_name, p.where, p.why] for p in kind.placements]
+            never = sorted({p for placement in kind.placements for p in placement.never}, key=list(PLACES).index)
+            rows.append(["never", ", ".join(PLACES[p] for p in never), kind.note])
+            tables.append(Table(["token", "keep it in", "why"], rows, title=f"{kind.name}: {kind.examples}",
+                                widths=[13, 40, 60]))
+        return tables
 
     def __str__(self) -> str:
-        lines = ["Where tokens should live", ""]
-        wrap = textwrap.TextWrapper(width=100, initial_indent=" " * 17, subsequent_indent=" " * 17)
-        for kind in self.kinds:
-            lines.append(f"{kind.name}: {kind.examples}")
-            for placement in kind.placements:
-                best, ok = self._places(placement)
-                lines += textwrap.wrap(f"{placement.token_name:<14} {best}" + (f"; acceptable: {ok}" if ok else ""),
-                                       width=100, initial_indent="  ", subsequent_indent=" " * 17)
-                lines += wrap.wrap("why: " + placement.why)
-            never = sorted({p for placement in kind.placements for p in placement.never}, key=list(PLACES).index)
-            lines += textwrap.wrap("never: " + ", ".join(PLACES[p] for p in never), width=100,
-                                   initial_indent="  ", subsequent_indent="    ")
-            lines += textwrap.wrap(kind.note, width=100, initial_indent="  ", subsequent_indent="  ")
-            lines.append("")
-        return "\n".join(lines).rstrip()
+        return "\n\n".join([self.TITLE] + [table.text() for table in self.tables()])
 
     __repr__ = __str__
 
     def _repr_html_(self) -> str:
-        esc = html.escape
-        parts = ['<table><tr><th style="text-align:left">client</th>']
-        parts += [f'<th style="text-align:left">{esc(TOKENS[t][0])}</th>' for t in TOKENS]
-        parts.append("</tr>")
-        for kind in self.kinds:
-            parts.append(f'<tr><td style="text-align:left;vertical-align:top"><b>{esc(kind.name)}</b><br>'
-                         f"<small>{esc(kind.examples)}</small></td>")
-            for placement in kind.placements:
-                best, ok = self._places(placement)
-                cell = f"<b>{esc(best)}</b>" + (f"<br><i>acceptable:</i> {esc(ok)}" if ok else "")
-                parts.append(f'<td style="text-align:left;vertical-align:top">{cell}<br>'
-                             f"<small>{esc(placement.why)}</small></td>")
-            never = sorted({p for placement in kind.placements for p in placement.never}, key=list(PLACES).index)
-            parts.append(f'</tr><tr><td></td><td colspan="3" style="text-align:left"><small>'
-                         f"<b>never:</b> {esc(', '.join(PLACES[p] for p in never))}. "
-                         f"{esc(kind.note)}</small></td></tr>")
-        parts.append("</table>")
-        return "".join(parts)
+        return f"<div><h4>{self.TITLE}</h4>" + "".join(t._repr_html_() for t in self.tables()) + "</div>"
 
 
 def storage_guide(*clients: str) -> StorageGuide:
@@ -403,7 +379,7 @@ class LifetimeRow:
     client: int | None   # this client's lifetime in seconds, if a client was given
 
 
-class LifetimeTable:
+class LifetimeTable(ShowsAsTable):
     """Token lifetimes, ranges and defaults (HTML in Jupyter, text for ``print``)."""
 
     def __init__(self, rows: Iterable[LifetimeRow], client_name: str | None = None) -> None:
@@ -414,7 +390,11 @@ class LifetimeTable:
         key = {"id": "IdToken", "access": "AccessToken", "refresh": "RefreshToken"}.get(_norm(kind), kind)
         return next(r for r in self.rows if r.kind == key)
 
-    def _table(self) -> tuple[list[str], list[list[str]]]:
+    _FOOT = ("Set them on the app client (CreateUserPoolClient / UpdateUserPoolClient) with "
+             "TokenValidityUnits (seconds, minutes, hours or days); a value outside the range is "
+             "refused with InvalidParameterException.")
+
+    def table(self) -> Table:
         head = ["token", "setting", "minimum", "maximum", "default", "default unit"]
         with_client = any(r.client is not None for r in self.rows)
         if with_client:
@@ -426,33 +406,8 @@ class LifetimeTable:
             if with_client:
                 cells.append(human_duration(r.client) if r.client is not None else "")
             body.append(cells)
-        return head, body
-
-    _FOOT = ("Set them on the app client (CreateUserPoolClient / UpdateUserPoolClient) with "
-             "TokenValidityUnits (seconds, minutes, hours or days); a value outside the range is "
-             "refused with InvalidParameterException.")
-
-    def __str__(self) -> str:
-        head, body = self._table()
-        widths = [max(len(row[i]) for row in [head] + body) for i in range(len(head))]
-        lines = ["Token lifetimes (app client settings)"]
-        for row in [head] + body:
-            lines.append("  " + "  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip())
-        lines += textwrap.wrap(self._FOOT, width=100)
-        return "\n".join(lines)
-
-    __repr__ = __str__
-
-    def _repr_html_(self) -> str:
-        esc = html.escape
-        head, body = self._table()
-        parts = ["<table><caption>Token lifetimes (app client settings)</caption><tr>"]
-        parts += [f'<th style="text-align:left">{esc(h)}</th>' for h in head]
-        parts.append("</tr>")
-        for row in body:
-            parts.append("<tr>" + "".join(f'<td style="text-align:left">{esc(c)}</td>' for c in row) + "</tr>")
-        parts.append(f"</table><small>{esc(self._FOOT)}</small>")
-        return "".join(parts)
+        return Table(head, body, title="Token lifetimes (app client settings)", notes=self._FOOT,
+                     code=["setting"])
 
 
 def lifetimes(client: dict | None = None) -> LifetimeTable:
@@ -520,7 +475,7 @@ class AnatomyRow:
         return self.id_value if self.in_id else self.access_value
 
 
-class TokenAnatomy:
+class TokenAnatomy(ShowsAsTable):
     """The claims of an ID token and an access token side by side; see :func:`anatomy`."""
 
     def __init__(self, rows: Iterable[AnatomyRow], refresh_note: str) -> None:
@@ -536,34 +491,15 @@ class TokenAnatomy:
     def in_both(self) -> list[str]:
         return [r.name for r in self.rows if r.section == "claims" and r.in_id and r.in_access]
 
-    def __str__(self) -> str:
-        width = max(len(r.name) for r in self.rows)
-        lines = ["ID token and access token, side by side (decoded, NOT verified)"]
-        section = None
+    def table(self) -> Table:
+        rows, section = [], None
         for r in self.rows:
-            if r.section != section:
-                section = r.section
-                lines.append(f"{section}:")
-            lines.append(f"  {r.name:<{width}}  {r.where:<11}  {r.value}")
-            lines.append(f"  {'':<{width}}  {'':<11}  -> {r.meaning}" if r.meaning else "")
-        lines = [line for line in lines if line]
-        lines.append(f"refresh token: {self.refresh_note}")
-        return "\n".join(lines)
-
-    __repr__ = __str__
-
-    def _repr_html_(self) -> str:
-        esc = html.escape
-        parts = ["<table><caption>ID token and access token, side by side (decoded, NOT verified)</caption>"
-                 '<tr><th></th><th style="text-align:left">claim</th><th style="text-align:left">in</th>'
-                 '<th style="text-align:left">value</th><th style="text-align:left">meaning</th></tr>']
-        for r in self.rows:
-            parts.append(f"<tr><td>{esc(r.section)}</td><td><code>{esc(r.name)}</code></td>"
-                         f'<td style="text-align:left">{esc(r.where)}</td>'
-                         f'<td style="text-align:left"><code>{esc(r.value)}</code></td>'
-                         f'<td style="text-align:left">{esc(r.meaning)}</td></tr>')
-        parts.append(f"</table><small><b>refresh token:</b> {esc(self.refresh_note)}</small>")
-        return "".join(parts)
+            rows.append([r.section if r.section != section else "", r.name, r.where, r.meaning, r.value])
+            section = r.section
+        return Table(["", "claim", "in", "meaning", "value"], rows,
+                     title="ID token and access token, side by side (decoded, NOT verified)",
+                     notes=f"refresh token: {self.refresh_note}", widths=[None, None, None, 40, 60],
+                     code=["claim", "value"])
 
 
 def _utc(ts: float) -> str:
@@ -635,9 +571,11 @@ def anatomy(auth_result: dict, clock: Any = None) -> TokenAnatomy:
     if not (id_view.is_jwt and access_view.is_jwt):
         raise ValueError("IdToken and AccessToken must be JWTs")
     id_values, access_values = _values(id_view), _values(access_view)
-    if id_view.header.get("kid") and id_view.header.get("kid") == access_view.header.get("kid"):
-        same_kid = "the same key for both (not printed: random on every run of the lab)"
-        id_values[("header", "kid")] = access_values[("header", "kid")] = same_kid
+    id_kid, access_kid = id_view.header.get("kid"), access_view.header.get("kid")
+    if id_kid and access_kid:
+        which = "the same key for both" if id_kid == access_kid else "one key for ID tokens, another for access"
+        id_values[("header", "kid")] = access_values[("header", "kid")] = \
+            f"{which} (not printed: random on every run of the lab)"
     order = list(CLAIM_MEANINGS)
     keys = list(dict.fromkeys(list(id_values) + list(access_values)))
     keys.sort(key=lambda k: (k[0] != "header", order.index(k[1]) if k[1] in order else len(order), k[1]))

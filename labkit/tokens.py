@@ -24,7 +24,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-import html
 import json
 import re
 import threading
@@ -44,6 +43,8 @@ from jwt.exceptions import (
     PyJWKSetError,
 )
 from jwt.utils import base64url_decode, base64url_encode
+
+from .display import ShowsAsTable, Table
 
 __all__ = [
     # looking
@@ -240,8 +241,8 @@ _OPAQUE = ("this is not a JWT you can read. Cognito refresh tokens are encrypted
            "(InitiateAuth REFRESH_TOKEN_AUTH, RevokeToken).")
 
 
-@dataclass
-class TokenView:
+@dataclass(repr=False)
+class TokenView(ShowsAsTable):
     """What :func:`inspect` returns: a readable view of a token. Nothing here is verified."""
 
     token: str
@@ -300,39 +301,19 @@ class TokenView:
         names = {"access": "Access token", "id": "ID token"}
         return names.get(self.kind, self.kind[:1].upper() + self.kind[1:])
 
-    def __str__(self) -> str:
-        lines = [f"{self._title()} ({self.note})"]
-        if self.error:
-            lines.append(f"  {self.error}")
-        section = None
-        rows = self.rows()
-        width = max((len(r[1]) for r in rows), default=0)
-        for sec, name, value, note in rows:
-            if sec != section:
-                lines.append(f"{sec}:")
-                section = sec
-            lines.append(f"  {name:<{width}}  {value}" + (f"   <- {note}" if note else ""))
-        return "\n".join(lines)
+    def table(self) -> Table:
+        """The header and the claims as a :class:`~labkit.display.Table` (what ``print`` and Jupyter show)."""
+        rows, section = [], None
+        for sec, name, value, note in self.rows():
+            rows.append([sec if sec != section else "", name, note, value])
+            section = sec
+        return Table(["", "name", "meaning", "value"], rows, title=f"{self._title()} ({self.note})",
+                     notes=[self.error] if self.error else [], code=["name", "value"])
 
-    __repr__ = __str__
-
-    def _repr_html_(self) -> str:
-        esc = html.escape
-        parts = [f"<div><b>{esc(self._title())}</b> <i>({esc(self.note)})</i>"]
-        if self.error:
-            parts.append(f"<br><span>{esc(self.error)}</span>")
-        rows = self.rows()
-        if rows:
-            parts.append('<table><tr><th></th><th style="text-align:left">name</th>'
-                         '<th style="text-align:left">value</th><th style="text-align:left">'
-                         'meaning</th></tr>')
-            for sec, name, value, note in rows:
-                parts.append(f"<tr><td>{esc(sec)}</td><td><code>{esc(name)}</code></td>"
-                             f'<td style="text-align:left"><code>{esc(value)}</code></td>'
-                             f"<td>{esc(note)}</td></tr>")
-            parts.append("</table>")
-        parts.append("</div>")
-        return "".join(parts)
+    def text(self) -> str:
+        if not self.rows():        # an opaque token, or not a token: no table to show
+            return "\n".join([f"{self._title()} ({self.note})"] + ([f"  {self.error}"] if self.error else []))
+        return self.table().text()
 
 
 def _show(value: Any) -> str:

@@ -37,6 +37,7 @@ from dataclasses import dataclass
 from typing import Any, Iterator
 
 from . import srp
+from .display import ShowsAsTable, Table
 
 __all__ = ["WireMessage", "WireField", "Capture", "WireRecorder", "CATEGORIES", "classify",
            "preview", "eavesdropper_view", "EavesdropperView", "srp_steps", "SRPStep", "StepTable",
@@ -93,6 +94,11 @@ class WireField:
         return f"{self.arrow} {self.operation} {self.path}"
 
 
+#: The heading of the previews' column, last in a table. It is longer than a TIMESTAMP's preview,
+#: whose width varies (the day is not zero-padded), so that the column and its rule do not.
+_PREVIEW = "what crossed the wire (shortened)"
+
+
 def _leaves(value: Any, prefix: str = "") -> Iterator[tuple[str, Any]]:
     if isinstance(value, dict):
         for key, item in value.items():
@@ -104,7 +110,7 @@ def _leaves(value: Any, prefix: str = "") -> Iterator[tuple[str, Any]]:
         yield prefix, value
 
 
-class Capture:
+class Capture(ShowsAsTable):
     """The messages recorded during one ``with recorder.capture(name):`` block, in order."""
 
     def __init__(self, name: str, messages: list[WireMessage] | None = None) -> None:
@@ -143,23 +149,13 @@ class Capture:
     def __iter__(self):
         return iter(self.messages)
 
-    def table(self) -> str:
-        """One line per field: direction (→ to Cognito, ← back), operation, path, a short preview."""
-        lines = [f"{self.name}: {len(self.messages)} messages"]
-        lines += _columns([(f"{f.arrow} {f.operation}", f.path,
-                            preview(f.value, classify(f), name=f.name)) for f in self.fields()])
-        return "\n".join(lines)
-
-    def __repr__(self) -> str:
-        return self.table()
-
-
-def _columns(rows: list[tuple[str, ...]], indent: str = "  ") -> list[str]:
-    if not rows:
-        return [indent + "(nothing recorded)"]
-    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]) - 1)]
-    return [(indent + "  ".join(cell.ljust(w) for cell, w in zip(row, widths)) + "  " + row[-1]).rstrip()
-            for row in rows]
+    def table(self) -> Table:
+        """One row per field: direction (→ to Cognito, ← back) and operation, path, a short preview."""
+        return Table(["message", "field", _PREVIEW],
+                     [(f"{f.arrow} {f.operation}", f.path, preview(f.value, classify(f), name=f.name))
+                      for f in self.fields()],
+                     title=f"{self.name}: {len(self.messages)} messages",
+                     notes=[] if self.messages else ["(nothing recorded)"], code=["field", _PREVIEW])
 
 
 class WireRecorder:
@@ -332,18 +328,18 @@ class EavesdropperView:
         return counts
 
     def text(self) -> str:
-        lines = ["What an eavesdropper sees"]
+        parts = ["What an eavesdropper sees"]
         for capture in self.captures:
             counts = self.summary(capture)
             verdict = ("the password crossed the wire" if counts["password"]
                        else "the password never crossed the wire")
-            lines += ["", f"{capture.name}: {len(capture)} messages; {verdict}"]
-            # the preview goes last: its width varies (a TIMESTAMP's day is not zero-padded)
-            lines += _columns([(f"{f.arrow} {f.operation}", f.path,
-                                c.upper() if c == "password" else c, preview(f.value, c, name=f.name))
-                               for f, c in self.rows(capture)])
-        lines += ["", "Legend:"] + [f"  {name:<9} {meaning}" for name, (_, meaning) in CATEGORIES.items()]
-        return "\n".join(lines)
+            parts.append(str(Table(["message", "field", "category", _PREVIEW],
+                                   [(f"{f.arrow} {f.operation}", f.path, c.upper() if c == "password" else c,
+                                     preview(f.value, c, name=f.name)) for f, c in self.rows(capture)],
+                                   title=f"{capture.name}: {len(capture)} messages; {verdict}")))
+        parts.append(str(Table(["category", "what it means for someone who copies it"],
+                               [(name, meaning) for name, (_, meaning) in CATEGORIES.items()], title="Legend")))
+        return "\n\n".join(parts)
 
     def figure(self):
         """The picture, a matplotlib Figure (not attached to pyplot): one column per flow."""
@@ -452,7 +448,7 @@ class SRPStep:
     server_agrees: bool | None = None   # client and server computed the same value (if known)
 
 
-class StepTable:
+class StepTable(ShowsAsTable):
     """The steps of one USER_SRP_AUTH, as :func:`srp_steps` returns them."""
 
     def __init__(self, steps: list[SRPStep], client: srp.CognitoSRP) -> None:
@@ -471,10 +467,11 @@ class StepTable:
                 return step
         raise KeyError(name)
 
-    def __repr__(self) -> str:
+    def table(self) -> Table:
+        """The steps as a :class:`~labkit.display.Table`; a "server" column when it was compared."""
         with_server = any(s.server_agrees is not None for s in self.steps)
-        header = ("step", "who", "value", "formula", "first hex digits", "bits", "on the wire")
-        rows = [header + (("server",) if with_server else ())]
+        columns = ["step", "who", "value", "formula", "first hex digits", "bits", "on the wire"]
+        rows = []
         for s in self.steps:
             if s.name == "signature":
                 shown, bits = "(changes with TIMESTAMP)", "256"
@@ -483,14 +480,11 @@ class StepTable:
                 shown, bits = text[:16] + ("…" if len(text) > 16 else ""), _bits(s.value)
             else:
                 shown, bits = _hex_prefix(s.value), _bits(s.value)
-            row = (s.step, s.who, s.name, s.formula, shown, bits, s.on_the_wire)
+            row = [s.step, s.who, s.name, s.formula, shown, bits, s.on_the_wire]
             if with_server:
-                row += ({True: "same", False: "DIFFERENT", None: ""}[s.server_agrees],)
+                row.append({True: "same", False: "DIFFERENT", None: ""}[s.server_agrees])
             rows.append(row)
-        widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
-        lines = ["  ".join(cell.ljust(w) for cell, w in zip(r, widths)).rstrip() for r in rows]
-        lines.insert(1, "  ".join("-" * w for w in widths))
-        return "\n".join(lines)
+        return Table(columns + ["server"] * with_server, rows, code=["value", "first hex digits"])
 
 
 def srp_steps(client: srp.CognitoSRP, server: srp.SRPServerSession | None = None) -> StepTable:

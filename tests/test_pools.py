@@ -12,34 +12,6 @@ from labkit.exercises import ExerciseNotPassed, exercise
 RIGHT = {"a": "user pool", "b": "both", "c": "identity pool", "d": "neither", "e": "user pool"}
 
 
-# -- Table ------------------------------------------------------------------------------------------
-def test_table_text_wraps_between_words_and_never_cuts_an_id():
-    identity = "us-east-1:1ef2a4f0-4be0-4db0-9c25-74bdb94067ed"
-    table = pools.Table(["", "Value"], [["id", f"identity id {identity} (no name)"], ["short", "x"]],
-                        title="T", note="N", widths=[5, 20])
-    text = str(table)
-    assert identity in text                       # on one line, whole
-    lines = text.splitlines()
-    assert lines[0] == "T" and lines[-1] == "N"
-    assert lines[2] == "       Value" and set(lines[3].replace(" ", "")) == {"-"}
-    assert repr(table) == text
-    assert all(line == line.rstrip() for line in lines)
-
-
-def test_table_html_escapes_and_has_every_cell():
-    table = pools.Table(["a", "b"], [["<x>", "y & z"]], title="Title <1>", note="n")
-    markup = table._repr_html_()
-    assert "&lt;x&gt;" in markup and "y &amp; z" in markup and "Title &lt;1&gt;" in markup
-    assert markup.count("<tr>") == 2 and markup.count("<th ") == 2 and "<i>n</i>" in markup
-
-
-def test_table_rejects_rows_of_the_wrong_length():
-    with pytest.raises(ValueError, match="2 cells for 3 columns"):
-        pools.Table(["a", "b", "c"], [["1", "2"]])
-    with pytest.raises(ValueError, match="one number per column"):
-        pools.Table(["a"], [["1"]], widths=[1, 2])
-
-
 # -- decision table ----------------------------------------------------------------------------------
 def test_decision_table_covers_every_choice_and_the_issue_scenarios():
     uses = {s.use for s in pools.DECISIONS}

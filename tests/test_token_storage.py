@@ -87,10 +87,10 @@ def test_guide_renders_as_text_and_html():
     text = str(ts.storage_guide())
     for kind in ts.GUIDE:
         assert kind.name in text
-    assert "why:" in text and "never:" in text
+    assert text.count("\nnever ") == text.count("\ntoken ") == len(ts.GUIDE)   # a table per client
     assert max(len(line) for line in text.splitlines()) <= 140
     page = ts.storage_guide()._repr_html_()
-    assert page.startswith("<table>") and page.count("<b>Mobile app</b>") == 1
+    assert page.count("<table>") == len(ts.GUIDE) and page.count("<b>Mobile app: ") == 1
     assert "HttpOnly; Secure; SameSite" in page and "&#x27;" in page     # escaped
     one = str(ts.storage_guide("mobile"))
     assert "Mobile app" in one and "Single-page" not in one
@@ -117,7 +117,7 @@ def test_lifetimes_follow_the_lab_rules():
     assert table.row("id").default_unit == "hours" and table.row("refresh").default_unit == "days"
     text = str(table)
     assert "5 minutes   1 day" in text and "3650 days (10 years)" in text and "this client" not in text
-    assert "<caption>" in table._repr_html_()
+    assert "<b>Token lifetimes (app client settings)</b>" in table._repr_html_()
 
 
 def test_lifetimes_of_a_client_with_units_and_defaults():
