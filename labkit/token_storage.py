@@ -21,13 +21,13 @@ what is inside them.
 """
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Iterable
 
 from .display import ShowsAsTable, Table
+from .tokens import _show as _show_claim   # one formatter for claim values
 from .idp.keys import DEFAULT_UNITS, DEFAULT_VALUES, RANGES, UNIT_SECONDS, token_validity_seconds
 
 __all__ = [
@@ -535,22 +535,14 @@ def _minutes(seconds: float) -> str:
 def _values(view) -> dict[tuple[str, str], str]:
     out: dict[tuple[str, str], str] = {}
     for key, value in (view.header or {}).items():
-        out[("header", key)] = _show_value(value)
+        out[("header", key)] = _show_claim(value)
     for key, value in (view.claims or {}).items():
         if key in ("exp", "iat", "auth_time", "nbf") and isinstance(value, (int, float)) \
                 and not isinstance(value, bool):
             out[("claims", key)] = _time_value(key, value, view.claims, view)
         else:
-            out[("claims", key)] = _show_value(value)
+            out[("claims", key)] = _show_claim(value)
     return out
-
-
-def _show_value(value: Any) -> str:
-    if isinstance(value, list):
-        return ", ".join(str(v) for v in value) if value else "[]"
-    if isinstance(value, str):
-        return value
-    return json.dumps(value)
 
 
 def anatomy(auth_result: dict, clock: Any = None) -> TokenAnatomy:
