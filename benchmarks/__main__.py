@@ -13,7 +13,10 @@ def main() -> int:
             print(f"[{name}] skipped: {exc}")
             continue
         print(f"\n== {name} ==", flush=True)
-        module.run()
+        if hasattr(module, "main"):      # modules with a printing entry point
+            module.main([])
+        else:
+            module.run()
     return 0
 
 
