@@ -15,6 +15,8 @@ import socket
 import sys
 from dataclasses import dataclass
 
+from .display import ShowsAsPng
+
 __all__ = ["Lesson", "LESSONS", "Diagram", "course_map", "cognito_map", "check_environment",
            "versions", "block_network", "allow_network", "NetworkBlocked", "EnvironmentProblem"]
 
@@ -45,7 +47,7 @@ LESSONS: tuple[Lesson, ...] = (
 
 # -- diagrams --------------------------------------------------------------------------------------
 
-class Diagram:
+class Diagram(ShowsAsPng):
     """A matplotlib figure that displays as a PNG in Jupyter and as ASCII art as text."""
 
     def __init__(self, figure, text: str) -> None:
@@ -59,12 +61,6 @@ class Diagram:
         FigureCanvasAgg(self.figure).print_png(buffer, metadata={"Software": None})
         return buffer.getvalue()
 
-    def _repr_png_(self) -> bytes:
-        return self.png()
-
-    def save(self, path) -> None:
-        with open(path, "wb") as f:
-            f.write(self.png())
 
     def __repr__(self) -> str:
         return self.text

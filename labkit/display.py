@@ -182,3 +182,18 @@ class ShowsAsTable:
 
     def _repr_html_(self) -> str:
         return self.table()._repr_html_()
+
+
+class ShowsAsPng:
+    """Mixin for pictures: define ``png() -> bytes``; Jupyter shows it, ``save(path)`` writes it."""
+
+    def png(self) -> bytes:  # pragma: no cover - every user defines it
+        raise NotImplementedError
+
+    def _repr_png_(self) -> bytes:
+        return self.png()
+
+    def save(self, path) -> None:
+        """Write the PNG to ``path``."""
+        with open(path, "wb") as f:
+            f.write(self.png())

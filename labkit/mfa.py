@@ -31,6 +31,8 @@ from typing import Any, Callable, Mapping
 
 import pyotp
 
+from .display import ShowsAsPng
+
 __all__ = ["STEP_SECONDS", "WINDOW_STEPS", "INTERACTIVE_ENV", "otpauth_uri", "redact", "QRCode", "qr_code",
            "code_for", "interactive", "ask_code", "app_code", "step", "accepted_steps", "is_accepted",
            "align_to_step", "wrong_code", "totp_window_plot"]
@@ -88,7 +90,7 @@ def redact(uri: str) -> str:
     return _SECRET_PARAM.sub(r"\1<hidden>", uri)
 
 
-class QRCode:
+class QRCode(ShowsAsPng):
     """A QR code of an ``otpauth://`` URI.
 
     In Jupyter it shows as a PNG to scan with an authenticator app. Its text form (``repr``) names
@@ -128,13 +130,6 @@ class QRCode:
         image.save(buffer, format="PNG")
         return buffer.getvalue()
 
-    def _repr_png_(self) -> bytes:
-        return self.png()
-
-    def save(self, path) -> None:
-        """Write the PNG to ``path``."""
-        with open(path, "wb") as f:
-            f.write(self.png())
 
     def text(self) -> str:
         """The QR code drawn with Unicode half blocks, two rows per line, for a terminal with light

@@ -598,6 +598,17 @@ def _srp_finish(state: IdpState, pool, client, responses: dict) -> dict:
     return after_password(state, pool, client, user)
 
 
+def _pool_and_client(backend, params: dict, admin_pool_id: str | None):
+    """Admin calls name the pool; the public ones find it through the app client."""
+    if not admin_pool_id:
+        return find_client(backend, params.get("ClientId"))
+    pool = find_pool(backend, admin_pool_id)
+    client = pool.clients.get(params.get("ClientId"))
+    if client is None:
+        raise E.resource_not_found(f"User pool client {params.get('ClientId')} does not exist.")
+    return pool, client
+
+
 def initiate_auth(state: IdpState, backend, params: dict, *, admin_pool_id: str | None = None) -> dict:
     flow = params.get("AuthFlow")
     valid = ADMIN_FLOWS if admin_pool_id else USER_FLOWS
@@ -607,13 +618,7 @@ def initiate_auth(state: IdpState, backend, params: dict, *, admin_pool_id: str 
             f"Member must satisfy enum value set: {sorted(FLOW_PERMISSION)}")
     if flow not in valid:
         raise E.invalid_parameter("Initiate Auth method not supported.")
-    if admin_pool_id:
-        pool = find_pool(backend, admin_pool_id)
-        client = pool.clients.get(params.get("ClientId"))
-        if client is None:
-            raise E.resource_not_found(f"User pool client {params.get('ClientId')} does not exist.")
-    else:
-        pool, client = find_client(backend, params.get("ClientId"))
+    pool, client = _pool_and_client(backend, params, admin_pool_id)
     check_flow_enabled(client, flow)
     auth = params.get("AuthParameters")
     if not isinstance(auth, dict):
@@ -630,13 +635,7 @@ def initiate_auth(state: IdpState, backend, params: dict, *, admin_pool_id: str 
 
 def respond_to_auth_challenge(state: IdpState, backend, params: dict, validate_password,
                               *, admin_pool_id: str | None = None) -> dict:
-    if admin_pool_id:
-        pool = find_pool(backend, admin_pool_id)
-        client = pool.clients.get(params.get("ClientId"))
-        if client is None:
-            raise E.resource_not_found(f"User pool client {params.get('ClientId')} does not exist.")
-    else:
-        pool, client = find_client(backend, params.get("ClientId"))
+    pool, client = _pool_and_client(backend, params, admin_pool_id)
     challenge = params.get("ChallengeName")
     responses = params.get("ChallengeResponses") or {}
     if challenge == "PASSWORD_VERIFIER":
