@@ -12,8 +12,11 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet -e .
 	@touch $(STAMP)
 
+# Jupyter refuses to run as root (containers, some workshop VMs) unless told it may.
+JUPYTER_FLAGS ?= $(if $(filter 0,$(shell id -u)),--allow-root,)
+
 lab: $(STAMP)  ## start JupyterLab on the course
-	$(VENV)/bin/jupyter lab notebooks/
+	$(VENV)/bin/jupyter lab $(JUPYTER_FLAGS) notebooks/
 
 test: $(STAMP)  ## unit tests, notebooks (nbval, strict) and the student copies
 	$(PY) -m pytest tests notebooks --nbval --nbval-sanitize-with notebooks/sanitize.cfg -p no:cacheprovider
