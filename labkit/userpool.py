@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from . import srp
+from . import tokens
 from .tokens import secret_hash   # SECRET_HASH = Base64(HMAC-SHA256(client secret, username + client id))
 
 ALL_CLIENT_FLOWS = ["ALLOW_USER_PASSWORD_AUTH", "ALLOW_USER_SRP_AUTH", "ALLOW_REFRESH_TOKEN_AUTH",
@@ -91,11 +92,8 @@ class UserPoolSetup:
         return _tokens_or_challenge(response)
 
     def refresh(self, refresh_token: str, username: str | None = None) -> dict:
-        params = {"REFRESH_TOKEN": refresh_token}
-        if self.client_secret and username:
-            params.update(self._hash(username))
-        return self.idp.initiate_auth(ClientId=self.client_id, AuthFlow="REFRESH_TOKEN_AUTH",
-                                      AuthParameters=params)["AuthenticationResult"]
+        """REFRESH_TOKEN_AUTH: new ID and access tokens (see :func:`labkit.tokens.refresh`)."""
+        return tokens.refresh(self.idp, self.client_id, refresh_token, self.client_secret, username)
 
 
 def _tokens_or_challenge(response: dict) -> dict:
