@@ -187,9 +187,8 @@ def _install_actions(lab) -> None:
 
     _, responses = _moto()
     R = responses.CognitoIdpResponse
-    originals = {name: getattr(R, name) for name in ("sign_up", "admin_create_user",
-                                                         "create_user_pool_client", "update_user_pool_client",
-                                                         "call_action")}
+    originals = {name: getattr(R, name) for name in (
+        "sign_up", "admin_create_user", "create_user_pool_client", "update_user_pool_client", "call_action")}
 
     def initiate_auth(self, p, b):
         return flows.initiate_auth(_state, b, p)
@@ -262,7 +261,7 @@ def _install_actions(lab) -> None:
         if user is not None:
             _state.temporary_passwords[(pool.id, user.username)] = _state.now()
         if p.get("MessageAction") != "SUPPRESS":
-            _send_invitation(pool, pool._get_user(p.get("Username")), p)
+            _send_invitation(pool, user, p)
         return result
 
     def create_user_pool_client(self, p, b):
