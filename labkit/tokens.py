@@ -697,6 +697,13 @@ def secret_hash(username: str, client_id: str, client_secret: str) -> str:
     return base64.b64encode(digest).decode()
 
 
+def _authentication_result(response: dict) -> dict:
+    """The tokens of a finished sign-in; a further challenge raises :class:`ChallengeRequired`."""
+    if "AuthenticationResult" not in response:
+        raise ChallengeRequired(response)
+    return response["AuthenticationResult"]
+
+
 def sign_in_password(idp_client: Any, client_id: str, username: str, password: str,
                      client_secret: str | None = None) -> dict:
     """InitiateAuth with USER_PASSWORD_AUTH; returns ``AuthenticationResult``.
@@ -710,9 +717,7 @@ def sign_in_password(idp_client: Any, client_id: str, username: str, password: s
         params["SECRET_HASH"] = secret_hash(username, client_id, client_secret)
     response = idp_client.initiate_auth(ClientId=client_id, AuthFlow="USER_PASSWORD_AUTH",
                                         AuthParameters=params)
-    if "AuthenticationResult" not in response:
-        raise ChallengeRequired(response)
-    return response["AuthenticationResult"]
+    return _authentication_result(response)
 
 
 def refresh(idp_client: Any, client_id: str, refresh_token: str, client_secret: str | None = None,
@@ -733,9 +738,7 @@ def refresh(idp_client: Any, client_id: str, refresh_token: str, client_secret: 
         params["SECRET_HASH"] = secret_hash(username, client_id, client_secret)
     response = idp_client.initiate_auth(ClientId=client_id, AuthFlow="REFRESH_TOKEN_AUTH",
                                         AuthParameters=params)
-    if "AuthenticationResult" not in response:
-        raise ChallengeRequired(response)
-    return response["AuthenticationResult"]
+    return _authentication_result(response)
 
 
 def revoke(idp_client: Any, client_id: str, refresh_token: str, client_secret: str | None = None) -> None:

@@ -552,7 +552,7 @@ def _srp_start(state: IdpState, pool, client, params: dict) -> dict:
         # as typed) so that its answer cannot reveal who exists; it can never succeed.
         state.srp_attempts[secret_block] = SRPAttempt(pool.id, client.id, None, None, expires)
         salt = hmac.new(state.decoy_key, f"{pool.id}:{username}".encode(), hashlib.sha256).digest()[:16]
-        decoy = srp.SRPServerSession(pool.id, str(username), salt, pow(srp.g, 2, srp.N), srp_a_checked(srp_a),
+        decoy = srp.SRPServerSession(pool.id, str(username), salt, pow(srp.g, 2, srp.N), srp_a,
                                      rng=state.lab.rng)
         return {"ChallengeName": "PASSWORD_VERIFIER", "ChallengeParameters": {
             "SALT": decoy.salt_hex, "SRP_B": decoy.srp_b, "SECRET_BLOCK": secret_block,
