@@ -25,7 +25,7 @@ bench: $(STAMP)  ## benchmarks: medians beside raw moto / bare PyJWT
 	$(PY) -m benchmarks
 
 student: $(STAMP)  ## write student copies of the notebooks to student/
-	$(PY) -m labkit.student notebooks student
+	$(PY) -m labkit.course.student notebooks student
 
 clean:
 	rm -rf student build *.egg-info

@@ -34,7 +34,7 @@ def _password_sign_in(idp, client):
 
 
 def _srp_sign_in(idp, pool, client, raw=False):
-    from labkit.srp import CognitoSRP, format_timestamp
+    from labkit.cognito.srp import CognitoSRP, format_timestamp
 
     srp = CognitoSRP(pool, "bench", PASSWORD)
     challenge = idp.initiate_auth(ClientId=client, AuthFlow="USER_SRP_AUTH", AuthParameters=srp.auth_parameters())

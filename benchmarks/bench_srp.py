@@ -15,7 +15,7 @@ import statistics
 import sys
 import time
 
-from labkit import srp
+from labkit.cognito import srp
 
 POOL = "us-east-1_Bench01"
 TS = "Sat Jan 1 00:00:00 UTC 2022"

@@ -51,7 +51,8 @@ def run(*, rounds: int = 5, seconds: float = 0.5) -> dict:
     import jwt
 
     from labkit import Lab
-    from labkit.tokens import CognitoVerifier, sign_in_password
+    from labkit.cognito.jwt import CognitoVerifier
+    from labkit.cognito.session import sign_in_password
 
     password = "Correct-Horse-9"
     with Lab(seed=1) as lab:

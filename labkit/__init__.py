@@ -1,4 +1,14 @@
-"""labkit: a faithful local Amazon Cognito (moto + a fidelity layer) and the course's helpers."""
+"""labkit: a faithful local Amazon Cognito (moto + a fidelity layer) and the course built on it.
+
+Three layers, imports pointing one way only (``tests/test_layers.py`` walks them):
+
+- :mod:`labkit.cognito`   a small Cognito client library (SRP, JWT verification, sign-in helpers);
+  imports nothing else of labkit.
+- :mod:`labkit.emulator`  moto plus the fidelity layer; never imports the course.
+- :mod:`labkit.course`    lesson helpers, exercises, displays, student copies, the demo API.
+
+:class:`Lab` (``with Lab(seed=7) as lab:``) is the entry point; notebooks use :func:`new_lab`.
+"""
 from .clock import LabClock
 from .inbox import Inbox, Message
 from .lab import Lab, LabAlreadyRunning, LabNotRunning, current_lab, new_lab

@@ -16,15 +16,23 @@ moto keeps its state per process, so one lab runs at a time. Starting a second r
 """
 from __future__ import annotations
 
-import io
 import os
 import random
 import secrets
 import threading
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 from .clock import LabClock
+from .emulator.server import LabRequest, RequestHook, make_lab_server
 from .inbox import Inbox, Mailroom, Message
+
+if TYPE_CHECKING:
+    from .cognito.jwt import CognitoVerifier
+    from .emulator.identity_pools import IdentityPools
+    from .emulator.user_pools.state import IdpState
+
+__all__ = ["Lab", "LabAlreadyRunning", "LabNotRunning", "LabRequest", "current_lab", "new_lab",
+           "ADMIN_ACCESS_KEY_ID", "ADMIN_SECRET_ACCESS_KEY", "DEFAULT_REGION", "DEFAULT_ACCOUNT_ID"]
 
 #: Fake credentials the lab's admin clients sign with. moto ignores them; AWS would reject them.
 ADMIN_ACCESS_KEY_ID = "AKIALABKITADMIN00000"
@@ -42,58 +50,6 @@ class LabAlreadyRunning(RuntimeError):
 
 class LabNotRunning(RuntimeError):
     """Raised when a stopped (or never started) lab is used."""
-
-
-RequestHook = Callable[["LabRequest"], Any]
-
-
-class LabRequest:
-    """A request as the lab's hooks see it: WSGI environ plus the already-read body."""
-
-    def __init__(self, environ: dict, body: bytes) -> None:
-        self.environ = environ
-        self.body = body
-        self.method = environ.get("REQUEST_METHOD", "GET")
-        self.path = environ.get("PATH_INFO", "")
-        self.headers = {k[5:].replace("_", "-").lower(): v
-                        for k, v in environ.items() if k.startswith("HTTP_")}
-        if environ.get("CONTENT_TYPE"):
-            self.headers["content-type"] = environ["CONTENT_TYPE"]
-
-    @property
-    def target(self) -> str:
-        """The X-Amz-Target header of JSON protocol calls, e.g. ``AWSCognitoIdentityProviderService.InitiateAuth``."""
-        return self.headers.get("x-amz-target", "")
-
-    @property
-    def access_key_id(self) -> str | None:
-        """The access key id a SigV4-signed request was signed with, if any."""
-        auth = self.headers.get("authorization", "")
-        if "Credential=" not in auth:
-            return None
-        return auth.split("Credential=", 1)[1].split("/", 1)[0]
-
-
-class _LabWSGI:
-    """Runs the lab's hooks, then moto's own dispatcher."""
-
-    def __init__(self, lab: "Lab") -> None:
-        from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
-
-        self.lab = lab
-        self.moto = DomainDispatcherApplication(create_backend_app)
-
-    def __call__(self, environ, start_response):
-        length = int(environ.get("CONTENT_LENGTH") or 0)
-        body = environ["wsgi.input"].read(length) if length else b""
-        environ["wsgi.input"] = io.BytesIO(body)
-        request = LabRequest(environ, body)
-        for hook in list(self.lab._request_hooks):
-            response = hook(request)
-            if response is not None:   # a werkzeug Response: the hook answered the request
-                return response(environ, start_response)
-        environ["wsgi.input"] = io.BytesIO(body)
-        return self.moto(environ, start_response)
 
 
 class Lab:
@@ -127,7 +83,7 @@ class Lab:
         self._thread: threading.Thread | None = None
         self._request_hooks: list[RequestHook] = []
         self._on_stop: list[Callable[[], None]] = []
-        self.state: dict[str, Any] = {}   # per-lab state of the fidelity layer, by service
+        self._services: dict[str, Any] = {}   # per-lab state of the emulator, by patched service
         self.endpoint_url: str | None = None
         self._botocore_session = None
         self._saved_no_proxy: dict[str, str | None] = {}
@@ -136,9 +92,7 @@ class Lab:
     def start(self) -> "Lab":
         """Start the lab (``with Lab() as lab`` does this for you) and return it."""
         global _live
-        from werkzeug.serving import make_server
-
-        from . import moto_patches
+        from .emulator import moto_patches
 
         with _live_lock:
             if self._server is not None:
@@ -153,12 +107,12 @@ class Lab:
             _reset_moto(self.seed)
             _warm_moto_session()
             self._saved_no_proxy = _bypass_proxies_for_loopback()
-            moto_patches.install_all(self)
+            self._services = moto_patches.install_all(self)
             try:
-                server = make_server("127.0.0.1", self._requested_port, _LabWSGI(self),
-                                     threaded=True, request_handler=_quiet_handler_class())
+                server = make_lab_server(self._requested_port, lambda: self._request_hooks)
             except BaseException:
                 moto_patches.uninstall_all()
+                self._services = {}
                 raise
             self._server = server
             self.endpoint_url = f"http://127.0.0.1:{server.server_port}"
@@ -171,7 +125,7 @@ class Lab:
     def stop(self) -> None:
         """Stop the server, free the port, undo the patches and wipe moto's state. Idempotent."""
         global _live
-        from . import moto_patches
+        from .emulator import moto_patches
 
         with _live_lock:
             if self._server is None:
@@ -191,7 +145,7 @@ class Lab:
             self._request_hooks.clear()
             moto_patches.uninstall_all()
             _reset_moto(None)
-            self.state.clear()
+            self._services = {}
             _restore_env(self._saved_no_proxy)
             if _live is self:
                 _live = None
@@ -249,6 +203,21 @@ class Lab:
             aws_access_key_id=key, aws_secret_access_key=secret, aws_session_token=token,
             config=base, **config)
 
+    # -- the emulator's state, typed --------------------------------------------------------
+    @property
+    def user_pools(self) -> "IdpState":
+        """What the lab keeps about user pools beyond moto (SRP verifiers, codes, sessions, tokens,
+        lockouts, signing keys): :class:`labkit.emulator.user_pools.state.IdpState`."""
+        self._require_running()
+        return self._services["cognitoidp"]
+
+    @property
+    def identity_pools(self) -> "IdentityPools":
+        """The identity-pool rules and state (roles, identities, issued credentials):
+        :class:`labkit.emulator.identity_pools.IdentityPools`."""
+        self._require_running()
+        return self._services["cognitoidentity"]
+
     # -- user pools as outside verifiers see them -----------------------------------------
     def issuer(self, user_pool_id: str) -> str:
         """The ``iss`` of the pool's tokens: the AWS URL, as on AWS (the lab serves the keys locally)."""
@@ -262,17 +231,25 @@ class Lab:
     def user_pool_jwks(self, user_pool_id: str) -> dict:
         """The pool's public JWKS as a dict (what ``jwks_url`` serves), without an HTTP round trip."""
         self._require_running()
-        from .moto_patches import cognitoidp
+        from .emulator.moto_patches import cognitoidp
 
         return cognitoidp.public_jwks(self, user_pool_id)
+
+    def verifier(self, user_pool_id: str, client_id, **options: Any) -> "CognitoVerifier":
+        """A :class:`~labkit.cognito.jwt.CognitoVerifier` for a pool of this lab: its keys from the
+        lab's JWKS URL, its clock the lab clock. ``options`` as for CognitoVerifier (``token_use``,
+        ``groups``, ``scopes``...)."""
+        from .cognito.jwt import CognitoVerifier
+
+        return CognitoVerifier.for_lab(self, user_pool_id, client_id, **options)
 
     def protected_api(self, user_pool_id: str, client_id: str | list[str], **options: Any):
         """Start the demo API (API Gateway + Cognito authorizer look-alike) on 127.0.0.1.
 
-        Returns an object with ``.url``; it stops with the lab. See :mod:`labkit.api`.
+        Returns an object with ``.url``; it stops with the lab. See :mod:`labkit.course.api`.
         """
         self._require_running()
-        from .api import start_protected_api
+        from .course.api import start_protected_api   # the course's demo API, started on request
 
         return start_protected_api(self, user_pool_id=user_pool_id, client_id=client_id, **options)
 
@@ -367,21 +344,6 @@ def _restore_env(saved: dict[str, str | None]) -> None:
             os.environ.pop(name, None)
         else:
             os.environ[name] = value
-
-
-def _quiet_handler_class():
-    from moto.moto_server.werkzeug_app import MotoRequestHandler
-
-    class QuietRequestHandler(MotoRequestHandler):
-        """No access log: it would spill into notebook outputs."""
-
-        def log_request(self, *args, **kwargs) -> None:
-            pass
-
-        def log_error(self, *args, **kwargs) -> None:
-            pass
-
-    return QuietRequestHandler
 
 
 def current_lab() -> Lab | None:

@@ -8,9 +8,10 @@ from types import SimpleNamespace
 import botocore.exceptions
 import pytest
 
-from labkit import Lab, setups
-from labkit.access_report import (AccessReport, Outcome, Probe, access_report, action_for, run_probe)
-from labkit.userpool import create_user_pool
+from labkit import Lab
+from labkit.course import setups
+from labkit.course.access_report import (AccessReport, Outcome, Probe, access_report, action_for, run_probe)
+from labkit.course.userpool import create_user_pool
 
 
 def client_error(code, message="nope", operation="GetObject"):

@@ -9,9 +9,11 @@ import urllib.request
 
 import pytest
 
-from labkit import Lab, tokens
-from labkit.api import VULNERABILITIES
-from labkit.tokens import (
+from labkit import Lab
+from labkit.cognito import jwt as jwt_view
+from labkit.course import forgeries
+from labkit.course.api import FLAG_CHECK, VULNERABILITIES
+from labkit.cognito.jwt import (
     AlgorithmNotAllowed,
     CognitoVerifier,
     InvalidSignature,
@@ -25,10 +27,14 @@ CHALLENGE = re.compile(r'^Bearer realm="labkit", error="(?P<error>[a-z_]+)", err
 
 
 def start_all_variants(cognito) -> dict:
-    """The safe API and one API per vulnerable flag, all for the first pool's web client."""
+    """The safe API, one API per vulnerable flag, and one per combination the battery needs."""
     apis = {"safe": cognito.lab.protected_api(cognito.pool_id, cognito.client_id)}
     for flag in VULNERABILITIES:
         apis[flag] = cognito.lab.protected_api(cognito.pool_id, cognito.client_id, **{flag: True})
+    for _, _, flags in BATTERY:
+        if len(flags) > 1:
+            apis["+".join(flags)] = cognito.lab.protected_api(cognito.pool_id, cognito.client_id,
+                                                              **{flag: True for flag in flags})
     return apis
 
 
@@ -36,14 +42,14 @@ def forge(cognito, kind: str) -> str:
     """One bad token of each kind, made from real lab tokens."""
     lab = cognito.lab
     if kind == "alg none":
-        return tokens.forge_alg_none(cognito.sign_in()["AccessToken"])
+        return forgeries.forge_alg_none(cognito.sign_in()["AccessToken"])
     if kind == "HS256 with the public key":
         token = cognito.sign_in()["AccessToken"]
-        kid = tokens.inspect(token).header["kid"]       # the attacker picks the key the token names
-        pem = tokens.public_key_pem(lab.user_pool_jwks(cognito.pool_id), kid=kid)
-        return tokens.forge_hs256(token, pem)
+        kid = jwt_view.inspect(token).header["kid"]       # the attacker picks the key the token names
+        pem = forgeries.public_key_pem(lab.user_pool_jwks(cognito.pool_id), kid=kid)
+        return forgeries.forge_hs256(token, pem)
     if kind == "tampered payload":
-        return tokens.tamper(cognito.sign_in()["AccessToken"], {"cognito:groups": ["admin"]})
+        return forgeries.tamper(cognito.sign_in()["AccessToken"], {"cognito:groups": ["admin"]})
     if kind == "expired":
         token = cognito.sign_in()["AccessToken"]
         lab.clock.advance(minutes=61)
@@ -57,25 +63,28 @@ def forge(cognito, kind: str) -> str:
     raise AssertionError(kind)
 
 
-BATTERY = [   # forgery, the error CognitoVerifier raises, the one variant that falls for it
-    ("alg none", AlgorithmNotAllowed, "accept_alg_none"),
-    ("HS256 with the public key", AlgorithmNotAllowed, "trust_header_alg"),
-    ("tampered payload", InvalidSignature, "skip_signature"),
-    ("expired", TokenExpired, "ignore_expiry"),
-    ("another pool", WrongIssuer, "ignore_issuer_and_client"),
-    ("ID token", WrongTokenUse, "accept_id_tokens"),
-    ("wrong client", WrongClient, "ignore_issuer_and_client"),
+BATTERY = [   # forgery, the error CognitoVerifier raises, the flags of the one variant that falls for it
+    ("alg none", AlgorithmNotAllowed, ("accept_alg_none",)),
+    ("HS256 with the public key", AlgorithmNotAllowed, ("trust_header_alg",)),
+    ("tampered payload", InvalidSignature, ("skip_signature",)),
+    ("expired", TokenExpired, ("ignore_expiry",)),
+    # Another pool's token names another client too: only an API that checks neither falls for it.
+    ("another pool", WrongIssuer, ("ignore_issuer", "ignore_client")),
+    ("ID token", WrongTokenUse, ("accept_id_tokens",)),
+    ("wrong client", WrongClient, ("ignore_client",)),
 ]
 
 
 def test_the_battery_covers_every_vulnerable_flag():
-    assert {flag for _, _, flag in BATTERY} == set(VULNERABILITIES)
+    assert {flag for _, _, flags in BATTERY for flag in flags} == set(VULNERABILITIES)
 
 
-@pytest.mark.parametrize("kind, error, weak_variant", BATTERY, ids=[b[0] for b in BATTERY])
+@pytest.mark.parametrize("kind, error, flags", BATTERY, ids=[b[0] for b in BATTERY])
 def test_forgery_is_rejected_by_the_verifier_and_safe_api_and_fools_only_its_variant(
-        cognito, kind, error, weak_variant):
+        cognito, kind, error, flags):
+    weak_variant = "+".join(flags)
     apis = start_all_variants(cognito)
+    assert weak_variant in apis
     token = forge(cognito, kind)
 
     verifier = CognitoVerifier.for_lab(cognito.lab, cognito.pool_id, cognito.client_id)
@@ -83,7 +92,9 @@ def test_forgery_is_rejected_by_the_verifier_and_safe_api_and_fools_only_its_var
         verifier.verify(token)
 
     statuses = {name: api.call("/hello", token).status for name, api in apis.items()}
-    assert statuses == {name: 200 if name == weak_variant else 401 for name in apis}
+    # accepted by exactly the variants that have every flaw it needs (safe has none)
+    assert statuses == {name: 200 if set(flags) <= set(name.split("+")) else 401 for name in apis}
+    assert statuses[weak_variant] == 200
 
     safe = apis["safe"].call("/hello", token)
     assert safe.body["reason"] == error.__name__
@@ -91,10 +102,35 @@ def test_forgery_is_rejected_by_the_verifier_and_safe_api_and_fools_only_its_var
     assert challenge and challenge["error"] == "invalid_token" and error.summary in challenge["why"]
 
 
+@pytest.mark.parametrize("flag", sorted(VULNERABILITIES))
+def test_each_flag_replaces_exactly_its_one_named_check(cognito, flag):
+    safe = cognito.lab.protected_api(cognito.pool_id, cognito.client_id)
+    weak = cognito.lab.protected_api(cognito.pool_id, cognito.client_id, **{flag: True})
+    assert safe.verifier.replaced_checks == []
+    assert weak.verifier.replaced_checks == [FLAG_CHECK[flag]]
+    changed = [name for name in safe.verifier.checks if safe.verifier.checks[name] is not weak.verifier.checks[name]]
+    assert changed == [FLAG_CHECK[flag]]
+    assert FLAG_CHECK[flag] in repr(weak.verifier)
+
+
+def test_a_check_that_does_not_exist_cannot_be_replaced(cognito):
+    verifier = cognito.lab.verifier(cognito.pool_id, cognito.client_id)
+    with pytest.raises(ValueError, match="no check named 'expiry_check'.*expiry"):
+        verifier.replacing(expiry_check=lambda v: None)
+
+
+def test_ignoring_the_issuer_alone_still_refuses_another_pools_token_by_its_client(cognito):
+    """Defence in depth: the client check catches what the missing issuer check lets through."""
+    weak = cognito.lab.protected_api(cognito.pool_id, cognito.client_id, ignore_issuer=True)
+    token = forge(cognito, "another pool")
+    response = weak.call("/hello", token)
+    assert response.status == 401 and response.body["reason"] == "WrongClient"
+
+
 def test_tampered_groups_get_into_admin_only_where_the_signature_is_skipped(cognito):
     safe = cognito.lab.protected_api(cognito.pool_id, cognito.client_id)
     weak = cognito.lab.protected_api(cognito.pool_id, cognito.client_id, skip_signature=True)
-    forged = tokens.tamper(cognito.sign_in("alice")["AccessToken"], {"cognito:groups": ["admin"]})
+    forged = forgeries.tamper(cognito.sign_in("alice")["AccessToken"], {"cognito:groups": ["admin"]})
     assert weak.call("/admin", forged).status == 200
     assert safe.call("/admin", forged).status == 401
 
@@ -106,7 +142,7 @@ def test_hello_me_and_admin_for_a_valid_access_token(cognito):
     assert api.call("/hello", alice).body == {"message": "Hello, alice!"}
     me = api.call("/me", root)
     assert me.status == 200 and me.body["username"] == "root" and me.body["groups"] == ["admin"]
-    assert me.body["sub"] == tokens.inspect(root).claims["sub"]
+    assert me.body["sub"] == jwt_view.inspect(root).claims["sub"]
     assert api.call("/admin", root).status == 200
 
     denied = api.call("/admin", alice)

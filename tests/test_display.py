@@ -5,8 +5,9 @@ import doctest
 
 import pytest
 
-from labkit import display, passwords, pools
-from labkit.display import ShowsAsTable, Table
+from labkit.cognito import display
+from labkit.course import passwords, pools
+from labkit.cognito.display import ShowsAsTable, Table
 
 
 def test_the_module_docstring_example_runs():

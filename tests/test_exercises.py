@@ -14,8 +14,9 @@ import nbformat
 import pytest
 from botocore.exceptions import ClientError
 
-from labkit import course, exercises
-from labkit.exercises import (ExerciseNotPassed, Quiz, answer, answer_hash, check, check_contains,
+from labkit import course
+from labkit.course import exercises
+from labkit.course.exercises import (ExerciseNotPassed, Quiz, answer, answer_hash, check, check_contains,
                               check_equal, check_jwt_claim, check_jwt_claims, check_match,
                               check_raises, check_true, check_type, exercise, expect_error, question)
 
@@ -300,8 +301,8 @@ def test_hash_command(capsys):
     assert exercises.main([]) == 2
 
 
-def test_outside_ipython_setup_does_nothing():
-    assert exercises.setup() is False
+def test_outside_ipython_friendly_errors_does_nothing():
+    assert exercises.friendly_errors() is False
 
 
 # -- the friendly display, in a real IPython shell -------------------------------------------------
@@ -329,7 +330,9 @@ print(json.dumps(results))
 """
 
 CELLS = {
-    "import": "from labkit.exercises import *\nimport labkit.exercises as ex_module",
+    "bare_import": "import labkit, labkit.course, labkit.course.exercises\nprint(get_ipython().custom_exceptions)",
+    "import": ("from labkit.course.exercises import *\nimport labkit.course.exercises as ex_module\n"
+               "from labkit import course\ncourse.friendly_errors()"),
     "fail": "check_equal('0.1', 41, 42, what='the answer', hint='Add one.')",
     "pass": "check_equal('0.1', 42, 42)",
     "stub": "raise NotImplementedError('Call idp.create_user_pool')",
@@ -346,6 +349,11 @@ CELLS = {
     "previous": "{}['missing']",
     "teardown": "ex_module.teardown()\ncheck_equal('0.1', 1, 2, hint='after teardown')",
 }
+
+
+def test_importing_labkit_changes_nothing_in_ipython(ipython_run):
+    """No side effects at import: only course.friendly_errors() installs the handler."""
+    assert ipython_run["bare_import"]["out"].strip() == "(<class 'KeyError'>,)"
 
 
 @pytest.fixture(scope="module")
@@ -420,7 +428,8 @@ def test_friendly_display_in_a_jupyter_kernel():
     from nbclient.exceptions import CellExecutionError
 
     cells = [
-        nbformat.v4.new_code_cell("from labkit.exercises import check_equal"),
+        nbformat.v4.new_code_cell("from labkit.course.exercises import check_equal\n"
+                                  "from labkit import course\ncourse.friendly_errors()"),
         nbformat.v4.new_code_cell("check_equal('0.1', 42, 42)"),
         nbformat.v4.new_code_cell("check_equal('0.1', 41, 42, hint='Add one.')",
                                   metadata={"tags": ["raises-exception"]}),
@@ -586,4 +595,4 @@ def test_network_guard_allows_the_lab_only(capsys):
     finally:
         course.allow_network()
         server.close()
-    assert (socket.getaddrinfo, socket.socket.connect) == original and not course._saved
+    assert (socket.getaddrinfo, socket.socket.connect) == original and not course.environment._saved

@@ -1,7 +1,7 @@
 """labkit.iam: the policy evaluator and the request-to-action mapping, without a lab."""
 import pytest
 
-from labkit import iam
+from labkit.emulator import iam
 
 SUB = "${cognito-identity.amazonaws.com:sub}"
 ME = {"cognito-identity.amazonaws.com:sub": "us-east-1:me"}

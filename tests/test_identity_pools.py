@@ -10,8 +10,9 @@ import botocore.exceptions
 import jwt
 import pytest
 
-from labkit import Lab, setups
-from labkit.identity import trust_policy
+from labkit import Lab
+from labkit.course import setups
+from labkit.emulator.identity_pools import trust_policy
 
 ID_FORMAT = re.compile(r"^us-east-1:[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
 
@@ -407,7 +408,7 @@ def test_cognitoidentity_patches_check_moto_internals_and_fail_loudly(monkeypatc
     from moto.cognitoidentity.responses import CognitoIdentityResponse
     from moto.sts.models import AssumedRole
 
-    from labkit.moto_patches import MotoInternalsChanged, cognitoidentity
+    from labkit.emulator.moto_patches import MotoInternalsChanged, cognitoidentity
 
     cognitoidentity.check_internals()
     monkeypatch.delattr(CognitoIdentityResponse, "get_open_id_token")

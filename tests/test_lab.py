@@ -110,9 +110,9 @@ sys.addaudithook(_audit)
 
 def test_lab_opens_no_connection_beyond_loopback():
     """Audit every socket connect while the lab's features run: only 127.0.0.1 may be reached."""
-    from labkit import setups
-    from labkit.tokens import CognitoVerifier
-    from labkit.userpool import create_user_pool
+    from labkit.course import setups
+    from labkit.cognito.jwt import CognitoVerifier
+    from labkit.course.userpool import create_user_pool
 
     _AUDIT.update(on=True, seen=[])
     try:
@@ -120,7 +120,7 @@ def test_lab_opens_no_connection_beyond_loopback():
             up = create_user_pool(lab, "audit")
             up.add_user("carol", "Passw0rd!", email="carol@example.com")
             tokens = up.sign_in_srp("carol", "Passw0rd!")
-            CognitoVerifier(up.pool_id, up.client_id, clock=lab.clock).verify(tokens["AccessToken"])
+            lab.verifier(up.pool_id, up.client_id).verify(tokens["AccessToken"])
             assert lab.protected_api(up.pool_id, up.client_id).call("/hello", tokens["AccessToken"]).status == 200
             prefix = setups.private_s3_prefix(lab, setups.identity_pool(lab, up, name="audit"))
             assert prefix is not None
@@ -160,8 +160,8 @@ def test_lab_traffic_never_goes_through_a_proxy_from_the_environment(monkeypatch
     monkeypatch.setenv("HTTPS_PROXY", "http://192.0.2.1:9")
     monkeypatch.setenv("NO_PROXY", "")
     with Lab() as lab:
-        from labkit.userpool import create_user_pool
-        from labkit.tokens import CognitoVerifier
+        from labkit.course.userpool import create_user_pool
+        from labkit.cognito.jwt import CognitoVerifier
 
         up = create_user_pool(lab, "proxied")
         up.add_user("vic", "Passw0rd!")

@@ -10,9 +10,10 @@ from botocore.exceptions import ClientError
 
 matplotlib.use("Agg")
 
-from labkit import Lab, mfa  # noqa: E402
+from labkit import Lab  # noqa: E402
+from labkit.course import mfa  # noqa: E402
 from labkit.clock import LabClock  # noqa: E402
-from labkit.userpool import create_user_pool  # noqa: E402
+from labkit.course.userpool import create_user_pool  # noqa: E402
 
 SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
 PASSWORD = "Passw0rd!"

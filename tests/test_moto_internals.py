@@ -1,5 +1,5 @@
 """Fails loudly when moto moves an internal that labkit's patches rely on (see labkit/moto_patches)."""
-from labkit import moto_patches
+from labkit.emulator import moto_patches
 
 
 def test_moto_is_the_tested_minor_version():

@@ -1,9 +1,10 @@
 """labkit.passwords: the policy report, password probes, the lockout schedule, user enumeration."""
 import pytest
 
-from labkit import Lab, passwords
-from labkit.course import Diagram
-from labkit.userpool import create_user_pool
+from labkit import Lab
+from labkit.course import passwords
+from labkit.course.display import Diagram
+from labkit.course.userpool import create_user_pool
 
 PASSWORD = "Known-Passw0rd"
 STRICT = {"MinimumLength": 8, "RequireUppercase": True, "RequireLowercase": True, "RequireNumbers": True,
@@ -82,7 +83,7 @@ def test_character_classes(password, classes):
 # -- lockout ---------------------------------------------------------------------------------------
 
 def test_lockout_follows_the_labs_schedule():
-    from labkit.idp.state import LOCKOUT_AFTER, LOCKOUT_MAX_SECONDS
+    from labkit.emulator.user_pools.state import LOCKOUT_AFTER, LOCKOUT_MAX_SECONDS
 
     assert [passwords.lockout_seconds(n) for n in range(LOCKOUT_AFTER)] == [0.0] * LOCKOUT_AFTER
     assert [passwords.lockout_seconds(n) for n in range(5, 11)] == [1, 2, 4, 8, 16, 32]

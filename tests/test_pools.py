@@ -6,8 +6,8 @@ from datetime import datetime, timezone
 
 import pytest
 
-from labkit import pools, setups
-from labkit.exercises import ExerciseNotPassed, exercise
+from labkit.course import pools, setups
+from labkit.course.exercises import ExerciseNotPassed, exercise
 
 RIGHT = {"a": "user pool", "b": "both", "c": "identity pool", "d": "neither", "e": "user pool"}
 

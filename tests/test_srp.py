@@ -8,7 +8,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from pycognito import aws_srp
 
-from labkit import srp
+from labkit.cognito import srp
 
 POOL = "us-east-1_AbC123"
 TS = "Sat Jan 1 00:00:00 UTC 2022"

@@ -13,8 +13,8 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from labkit import student
-from labkit.student import (DEFAULT_HINT, MARKDOWN_PLACEHOLDER, MarkerError, first_exercise,
+from labkit.course import student
+from labkit.course.student import (DEFAULT_HINT, MARKDOWN_PLACEHOLDER, MarkerError, first_exercise,
                             has_solution, make_student_copy, strip_solutions, write_student_copies)
 
 ROOT = Path(__file__).resolve().parents[1]

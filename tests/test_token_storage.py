@@ -1,8 +1,8 @@
 """labkit.token_storage: the storage guide, its lookups and review, the lifetimes table, anatomy."""
 import pytest
 
-from labkit import token_storage as ts
-from labkit.idp.keys import RANGES
+from labkit.course import token_storage as ts
+from labkit.cognito.lifetimes import RANGES
 
 
 # -- the guide as data --------------------------------------------------------------------------
@@ -154,11 +154,11 @@ def test_anatomy_of_lab_tokens(cognito):
 
 
 def test_anatomy_of_a_refresh_result_and_bad_input(cognito):
-    from labkit import tokens
+    from labkit.cognito import session as cognito_session
 
     first = cognito.sign_in()
     cognito.lab.clock.advance(minutes=61)
-    renewed = tokens.refresh(cognito.idp, cognito.client_id, first["RefreshToken"])
+    renewed = cognito_session.refresh(cognito.idp, cognito.client_id, first["RefreshToken"])
     view = ts.anatomy(renewed, clock=cognito.lab.clock)
     assert "none in this result" in view.refresh_note
     auth_time = next(r for r in view.rows if r.name == "auth_time").value

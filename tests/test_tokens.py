@@ -13,8 +13,10 @@ from botocore.exceptions import ClientError
 from cryptography.hazmat.primitives.asymmetric import rsa
 from jwt.algorithms import RSAAlgorithm
 
-from labkit import tokens
-from labkit.tokens import (
+from labkit.cognito import jwt as jwt_view
+from labkit.cognito import session as cognito_session
+from labkit.course import forgeries
+from labkit.cognito.jwt import (
     AlgorithmNotAllowed,
     CognitoVerifier,
     InvalidSignature,
@@ -157,21 +159,21 @@ def test_repr_names_pool_client_token_use_and_jwks(jwks, clock):
 
 # -- each check, its own error ------------------------------------------------------------------
 def test_alg_none_is_rejected(jwks, clock):
-    forged = tokens.forge_alg_none(sign(access_claims(clock.time())))
+    forged = forgeries.forge_alg_none(sign(access_claims(clock.time())))
     with pytest.raises(AlgorithmNotAllowed, match="'none'.*only RS256"):
         verifier_for(jwks, clock).verify(forged)
 
 
 def test_hs256_signed_with_the_public_key_is_rejected(jwks, clock):
-    pem = tokens.public_key_pem({"keys": jwks.keys}, "kid-a")
-    forged = tokens.forge_hs256(sign(access_claims(clock.time())), pem)
+    pem = forgeries.public_key_pem({"keys": jwks.keys}, "kid-a")
+    forged = forgeries.forge_hs256(sign(access_claims(clock.time())), pem)
     with pytest.raises(AlgorithmNotAllowed, match="HS256"):
         verifier_for(jwks, clock).verify(forged)
     assert jwks.fetches == 0       # rejected before any key is even looked up
 
 
 def test_tampered_payload_fails_the_signature(jwks, clock):
-    forged = tokens.tamper(sign(access_claims(clock.time())), {"cognito:groups": ["admin"]})
+    forged = forgeries.tamper(sign(access_claims(clock.time())), {"cognito:groups": ["admin"]})
     with pytest.raises(InvalidSignature, match="altered or forged") as caught:
         verifier_for(jwks, clock).verify(forged)
     assert caught.value.claims["cognito:groups"] == ["admin"]   # what it tried to claim
@@ -256,7 +258,7 @@ def test_a_token_without_exp_is_malformed(jwks, clock):
 
 def test_every_error_is_a_JwtVerificationError_with_a_one_line_message(jwks, clock):
     now = clock.time()
-    cases = [tokens.forge_alg_none(sign(access_claims(now))), sign(access_claims(now), kid="nope"),
+    cases = [forgeries.forge_alg_none(sign(access_claims(now))), sign(access_claims(now), kid="nope"),
              sign(access_claims(now, exp=now - 60)), sign(id_claims(now)), "x.y",
              sign(access_claims(now, client_id="zz"))]
     seen = set()
@@ -338,35 +340,35 @@ def test_fetch_every_time_mode_fetches_per_token(jwks, clock):
 # -- inspect(): reading, not verifying ----------------------------------------------------------
 def test_inspect_shows_header_claims_and_times_relative_to_the_clock(clock):
     token = sign(access_claims(clock.time(), **{"cognito:groups": ["admin"]}))
-    view = tokens.inspect(token, clock=clock)
+    view = jwt_view.inspect(token, clock=clock)
     assert view.kind == "access" and view.header["kid"] == "kid-a" and view.claims["username"] == "alice"
     text = str(view)
     assert "NOT verified" in text and "expires in 60 min" in text and "UTC" in text and "admin" in text
     clock.advance(3600 + 180)
-    later = tokens.inspect(token, clock=clock)
+    later = jwt_view.inspect(token, clock=clock)
     assert "expired 3 min ago" in str(later) and later.expired is True and later.expires_in < 0
 
 
 def test_inspect_has_an_html_table_for_jupyter(clock):
-    view = tokens.inspect(sign(id_claims(clock.time(), name="<script>")), clock=clock)
+    view = jwt_view.inspect(sign(id_claims(clock.time(), name="<script>")), clock=clock)
     page = view._repr_html_()
     assert page.count("<tr>") == len(view.rows()) + 1 and "ID token" in page
     assert "<script>" not in page and "&lt;script&gt;" in page
 
 
 def test_inspect_does_not_verify_so_forgeries_are_shown_with_a_warning(clock):
-    forged = tokens.forge_alg_none(sign(access_claims(clock.time())), username="mallory")
-    view = tokens.inspect(forged, clock=clock)
+    forged = forgeries.forge_alg_none(sign(access_claims(clock.time())), username="mallory")
+    view = jwt_view.inspect(forged, clock=clock)
     assert view.claims["username"] == "mallory" and "alg is 'none'" in str(view)
 
 
 def test_inspect_says_refresh_tokens_are_opaque_and_never_crashes():
-    refresh = tokens.inspect("d9ed17e3-cc0e-45ee-8d10-3ed3cc667e97")
+    refresh = jwt_view.inspect("d9ed17e3-cc0e-45ee-8d10-3ed3cc667e97")
     assert "opaque" in refresh.kind and "Cognito" in str(refresh) and refresh.claims is None
     assert refresh.expired is None
-    assert "opaque" in tokens.inspect("a.b.c.d.e").kind          # JWE-shaped, like AWS's
-    assert tokens.inspect("a.b.c").kind == "not a JWT"
-    assert tokens.inspect(None).kind == "not a token"
+    assert "opaque" in jwt_view.inspect("a.b.c.d.e").kind          # JWE-shaped, like AWS's
+    assert jwt_view.inspect("a.b.c").kind == "not a JWT"
+    assert jwt_view.inspect(None).kind == "not a token"
 
 
 # -- the lab: its pools, keys, clock and revocation ---------------------------------------------
@@ -388,7 +390,7 @@ def test_lab_token_expires_on_the_lab_clock(cognito):
     cognito.lab.clock.advance(minutes=2)
     with pytest.raises(TokenExpired):
         verifier.verify(token)
-    assert "expired 1 min ago" in str(tokens.inspect(token, clock=cognito.lab.clock))
+    assert "expired 1 min ago" in str(jwt_view.inspect(token, clock=cognito.lab.clock))
 
 
 def test_app_client_token_validity_sets_exp(cognito):
@@ -396,7 +398,7 @@ def test_app_client_token_validity_sets_exp(cognito):
     short = idp.create_user_pool_client(
         UserPoolId=cognito.pool_id, ClientName="short", ExplicitAuthFlows=["ALLOW_USER_PASSWORD_AUTH"],
         AccessTokenValidity=5, TokenValidityUnits={"AccessToken": "minutes"})["UserPoolClient"]["ClientId"]
-    token = tokens.sign_in_password(idp, short, "alice", cognito.password)["AccessToken"]
+    token = cognito_session.sign_in_password(idp, short, "alice", cognito.password)["AccessToken"]
     verifier = CognitoVerifier.for_lab(lab, cognito.pool_id, short)
     lab.clock.advance(minutes=4)
     assert verifier.verify(token)
@@ -417,25 +419,25 @@ def test_another_pools_token_is_wrong_issuer_and_its_key_is_not_ours(cognito):
 def test_refresh_gives_new_tokens_after_the_access_token_expired(cognito):
     idp, lab = cognito.idp, cognito.lab
     verifier = CognitoVerifier.for_lab(lab, cognito.pool_id, cognito.client_id)
-    first = tokens.sign_in_password(idp, cognito.client_id, "alice", cognito.password)
+    first = cognito_session.sign_in_password(idp, cognito.client_id, "alice", cognito.password)
     lab.clock.advance(minutes=70)
     with pytest.raises(TokenExpired):
         verifier.verify(first["AccessToken"])
-    fresh = tokens.refresh(idp, cognito.client_id, first["RefreshToken"])
+    fresh = cognito_session.refresh(idp, cognito.client_id, first["RefreshToken"])
     assert "RefreshToken" not in fresh
     assert verifier.verify(fresh["AccessToken"])["username"] == "alice"
 
 
 def test_revoked_token_is_refused_by_cognito_but_still_verifies_locally_until_exp(cognito):
     idp, lab = cognito.idp, cognito.lab
-    session = tokens.sign_in_password(idp, cognito.client_id, "alice", cognito.password)
+    session = cognito_session.sign_in_password(idp, cognito.client_id, "alice", cognito.password)
     assert idp.get_user(AccessToken=session["AccessToken"])["Username"] == "alice"
-    tokens.revoke(idp, cognito.client_id, session["RefreshToken"])
+    cognito_session.revoke(idp, cognito.client_id, session["RefreshToken"])
     with pytest.raises(ClientError) as caught:
         idp.get_user(AccessToken=session["AccessToken"])
     assert caught.value.response["Error"]["Code"] == "NotAuthorizedException"
     with pytest.raises(ClientError) as caught:
-        tokens.refresh(idp, cognito.client_id, session["RefreshToken"])
+        cognito_session.refresh(idp, cognito.client_id, session["RefreshToken"])
     assert caught.value.response["Error"]["Code"] == "NotAuthorizedException"
     # Only Cognito knows about the revocation: a local JWT check still passes.
     verifier = CognitoVerifier.for_lab(lab, cognito.pool_id, cognito.client_id)
@@ -445,7 +447,7 @@ def test_revoked_token_is_refused_by_cognito_but_still_verifies_locally_until_ex
 def test_sign_out_revokes_every_session_of_the_user(cognito):
     idp = cognito.idp
     laptop, phone = cognito.sign_in(), cognito.sign_in()
-    tokens.sign_out(idp, phone["AccessToken"])
+    cognito_session.sign_out(idp, phone["AccessToken"])
     for session in (laptop, phone):
         with pytest.raises(ClientError, match="NotAuthorizedException"):
             idp.get_user(AccessToken=session["AccessToken"])
@@ -465,38 +467,38 @@ def test_helpers_with_a_client_secret(cognito):
         ExplicitAuthFlows=["ALLOW_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"])["UserPoolClient"]
     cid, secret = client["ClientId"], client["ClientSecret"]
     with pytest.raises(ClientError, match="NotAuthorizedException"):
-        tokens.sign_in_password(idp, cid, "alice", cognito.password)      # no SECRET_HASH
-    session = tokens.sign_in_password(idp, cid, "alice", cognito.password, client_secret=secret)
+        cognito_session.sign_in_password(idp, cid, "alice", cognito.password)      # no SECRET_HASH
+    session = cognito_session.sign_in_password(idp, cid, "alice", cognito.password, client_secret=secret)
     with pytest.raises(ValueError, match="username="):
-        tokens.refresh(idp, cid, session["RefreshToken"], client_secret=secret)
-    fresh = tokens.refresh(idp, cid, session["RefreshToken"], client_secret=secret, username="alice")
+        cognito_session.refresh(idp, cid, session["RefreshToken"], client_secret=secret)
+    fresh = cognito_session.refresh(idp, cid, session["RefreshToken"], client_secret=secret, username="alice")
     assert CognitoVerifier.for_lab(cognito.lab, cognito.pool_id, cid).verify(fresh["AccessToken"])
-    tokens.revoke(idp, cid, session["RefreshToken"], client_secret=secret)
+    cognito_session.revoke(idp, cid, session["RefreshToken"], client_secret=secret)
     with pytest.raises(ClientError, match="NotAuthorizedException"):
         idp.get_user(AccessToken=fresh["AccessToken"])
 
 
 def test_secret_hash_matches_the_documented_formula():
     # Base64(HMAC-SHA256(key=secret, msg=username + client_id)); value from `openssl dgst -hmac`.
-    assert tokens.secret_hash("alice", "client", "secret") == "RTsve+FQ659UKyESgvLg9GYmZEL+QjzQsW/OjL77/b0="
+    assert cognito_session.secret_hash("alice", "client", "secret") == "RTsve+FQ659UKyESgvLg9GYmZEL+QjzQsW/OjL77/b0="
 
 
 # -- the timeline -------------------------------------------------------------------------------
 def test_timeline_draws_one_bar_per_token_and_one_marker_per_event(cognito):
     import matplotlib
     matplotlib.use("Agg")
-    from labkit.timeline import SessionTimeline
+    from labkit.course.timeline import SessionTimeline
 
     idp, lab = cognito.idp, cognito.lab
     timeline = SessionTimeline(lab.clock)
-    session = tokens.sign_in_password(idp, cognito.client_id, "alice", cognito.password)
+    session = cognito_session.sign_in_password(idp, cognito.client_id, "alice", cognito.password)
     timeline.tokens(session, label="sign-in")
     timeline.event("sign-in")
     lab.clock.advance(minutes=65)
-    timeline.tokens(tokens.refresh(idp, cognito.client_id, session["RefreshToken"]))
+    timeline.tokens(cognito_session.refresh(idp, cognito.client_id, session["RefreshToken"]))
     timeline.event("refresh")
     lab.clock.advance(minutes=10)
-    tokens.revoke(idp, cognito.client_id, session["RefreshToken"])
+    cognito_session.revoke(idp, cognito.client_id, session["RefreshToken"])
     timeline.event("revoke")
     assert "5 token(s), 3 event(s)" in repr(timeline)
 
@@ -517,7 +519,7 @@ def test_timeline_draws_one_bar_per_token_and_one_marker_per_event(cognito):
 def test_timeline_sign_out_cuts_every_session(cognito):
     import matplotlib
     matplotlib.use("Agg")
-    from labkit.timeline import SessionTimeline
+    from labkit.course.timeline import SessionTimeline
 
     timeline = SessionTimeline(cognito.lab.clock)
     timeline.tokens(cognito.sign_in())
@@ -529,10 +531,54 @@ def test_timeline_sign_out_cuts_every_session(cognito):
     assert sum((p.get_gid() or "").startswith("revoked") for p in ax.patches) == 6
 
 
-def test_verifier_without_jwks_url_uses_the_running_labs_keys(cognito):
-    """Forgetting jwks_url in the lab must not send a request to AWS: the lab's JWKS is used."""
-    from labkit.tokens import CognitoVerifier
+def test_lab_verifier_uses_the_labs_keys_and_clock_and_no_process_wide_lab(cognito):
+    """The verifier takes its keys from its caller: lab.verifier() hands it the lab's JWKS URL and
+    clock; a verifier built without any points at AWS's URL, whatever lab is running."""
+    from labkit.cognito.jwt import CognitoVerifier
 
-    verifier = CognitoVerifier(cognito.pool_id, cognito.client_id, clock=cognito.lab.clock)
+    verifier = cognito.lab.verifier(cognito.pool_id, cognito.client_id)
     assert verifier.jwks_url == cognito.lab.jwks_url(cognito.pool_id)
-    assert verifier.jwks_url.startswith("http://127.0.0.1:")
+    assert verifier.jwks_url.startswith("http://127.0.0.1:") and verifier.clock is cognito.lab.clock
+    assert verifier.verify(cognito.sign_in()["AccessToken"])["username"] == "alice"
+    plain = CognitoVerifier(cognito.pool_id, cognito.client_id)
+    assert plain.jwks_url.startswith("https://cognito-idp.us-east-1.amazonaws.com/")
+
+
+# -- keys handed over, offline (aws-jwt-verify's cacheJwks) ----------------------------------------
+def test_a_jwks_document_verifies_without_any_fetch(clock):
+    verifier = CognitoVerifier(POOL, CLIENT, jwks={"keys": [jwk(KEY_A, "kid-a")]}, clock=clock)
+    assert verifier.verify(sign(access_claims(clock.time())))["username"] == "alice"
+    assert verifier.jwks_fetches == 0 and verifier.jwks_url is None and "document" in repr(verifier)
+    with pytest.raises(UnknownKey, match="not in the JWKS you gave"):
+        verifier.verify(sign(access_claims(clock.time()), key=KEY_B, kid="kid-b"))
+
+
+def test_a_jwks_document_with_a_url_refetches_for_an_unknown_kid(jwks, clock):
+    jwks.keys = [jwk(KEY_A, "kid-a"), jwk(KEY_B, "kid-b")]
+    verifier = CognitoVerifier(POOL, CLIENT, jwks={"keys": [jwk(KEY_A, "kid-a")]}, jwks_url=jwks.url, clock=clock)
+    assert verifier.verify(sign(access_claims(clock.time())))
+    assert jwks.fetches == 0
+    assert verifier.verify(sign(access_claims(clock.time()), key=KEY_B, kid="kid-b"))
+    assert jwks.fetches == 1
+
+
+def test_a_jwks_document_that_is_not_one_is_refused_at_once():
+    with pytest.raises(ValueError, match="not a usable JWKS"):
+        CognitoVerifier(POOL, CLIENT, jwks={"nope": []})
+
+
+# -- the error hierarchy ----------------------------------------------------------------------------
+def test_errors_form_one_hierarchy_with_claim_details(jwks, clock):
+    from labkit.cognito.jwt import InsufficientPermissions, InvalidClaim, SignatureError, SigningKeyError
+
+    assert issubclass(AlgorithmNotAllowed, SignatureError) and issubclass(InvalidSignature, SignatureError)
+    assert issubclass(UnknownKey, SigningKeyError) and issubclass(JwksUnavailable, SigningKeyError)
+    for cls in (WrongIssuer, WrongTokenUse, WrongClient, TokenExpired, TokenNotYetValid):
+        assert issubclass(cls, InvalidClaim) and not issubclass(cls, InsufficientPermissions)
+    assert issubclass(MissingGroup, InsufficientPermissions) and issubclass(MissingScope, InsufficientPermissions)
+    with pytest.raises(WrongClient) as caught:
+        verifier_for(jwks, clock).verify(sign(access_claims(clock.time(), client_id="zz")))
+    assert (caught.value.claim, caught.value.expected, caught.value.actual) == ("client_id", [CLIENT], "zz")
+    with pytest.raises(WrongTokenUse) as caught:
+        verifier_for(jwks, clock).verify(sign(id_claims(clock.time())))
+    assert (caught.value.claim, caught.value.expected, caught.value.actual) == ("token_use", "access", "id")

@@ -11,8 +11,10 @@ import pyotp
 import pytest
 from botocore.exceptions import ClientError
 
-from labkit import Lab, srp
-from labkit.userpool import create_user_pool, secret_hash
+from labkit import Lab
+from labkit.cognito import srp
+from labkit.cognito.session import secret_hash
+from labkit.course.userpool import create_user_pool
 
 PASSWORD = "Passw0rd!"
 
@@ -88,7 +90,7 @@ def test_lab_keeps_a_verifier_not_the_password(lab, up):
     user = cognitoidp_backends[lab.account_id][lab.region].user_pools[up.pool_id].users["alice"]
     assert PASSWORD not in repr(vars(user))
     assert user.password == PASSWORD and user.password != "other"
-    salt, verifier, _ = lab.state["cognito-idp"].srp_verifiers[(up.pool_id, "alice")]
+    salt, verifier, _ = lab.user_pools.srp_verifiers[(up.pool_id, "alice")]
     assert verifier == srp.compute_verifier(up.pool_id, "alice", PASSWORD, salt)
 
 
@@ -627,7 +629,7 @@ def test_missing_or_malformed_parameters_get_cognitos_400(lab, up):
     with pytest.raises(urllib.error.HTTPError) as err:
         urllib.request.urlopen(request, timeout=10)
     assert err.value.code == 400 and "InvalidParameterException" in err.value.read().decode()
-    assert lab.state["cognito-idp"].lockouts == {}
+    assert lab.user_pools.lockouts == {}
 
 
 @pytest.mark.parametrize("password, rule", [

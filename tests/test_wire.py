@@ -7,8 +7,10 @@ from types import SimpleNamespace
 
 import pytest
 
-from labkit import Lab, srp, wire
-from labkit.userpool import create_user_pool
+from labkit import Lab
+from labkit.cognito import srp
+from labkit.course import wire
+from labkit.course.userpool import create_user_pool
 
 PASSWORD = "Passw0rd!-wire"
 

@@ -1,9 +1,12 @@
 """Write the skeleton of a course notebook, following tools/README.md.
 
-Usage (from the repository root)::
+Usage (from the repository root), once the lesson is in ``labkit/course/lessons.py``::
 
-    .venv/bin/python tools/new_notebook.py 03 "SRP deep dive"          # notebooks/03_srp_deep_dive.ipynb
-    .venv/bin/python tools/new_notebook.py 03 "SRP deep dive" --minutes 60 --out /tmp/x.ipynb
+    .venv/bin/python tools/new_notebook.py 03                 # notebooks/03_srp_deep_dive.ipynb
+    .venv/bin/python tools/new_notebook.py 03 --out /tmp/x.ipynb
+    .venv/bin/python tools/new_notebook.py 09 "Sample lesson" --minutes 30   # not in LESSONS yet
+
+Title and time come from :data:`labkit.course.lessons.LESSONS`, the one place they are kept.
 
 It never overwrites a file. The skeleton runs as is (setup, one exercise with its check, a quiz
 with one placeholder question, ``lab.stop()``); replace the placeholders, then produce the
@@ -33,7 +36,7 @@ def slug(title: str) -> str:
 
 
 def skeleton(number: str, title: str, minutes: int):
-    from labkit.exercises import answer_hash
+    from labkit.course.exercises import answer_hash
 
     n = int(number)
     placeholder_answer = answer_hash("The right answer")
@@ -52,9 +55,12 @@ One paragraph: what this lesson is about and why it matters.
 
 - ..."""),
         new_code_cell(f"""import labkit
-from labkit.exercises import exercise, expect_error, Quiz, question
+from labkit import course
+from labkit.course.exercises import exercise, expect_error, Quiz, question
 
 lab = labkit.new_lab(seed={n})
+course.block_network()
+course.friendly_errors()
 idp = lab.client("cognito-idp")
 lab"""),
         new_markdown_cell("## 1 · First section\n\nExplain, then show with a short code cell."),
@@ -77,7 +83,7 @@ answer = 42
 
 Run the next cell to see the questions, then answer each one with `quiz.answer(number, "letter")`."""),
         new_code_cell(f"""quiz = Quiz("Self-check · {number} {title}", [
-    question("Replace this question (make answer= with: python -m labkit.exercises hash \\"<right choice>\\")",
+    question("Replace this question (make answer= with: python -m labkit.course.exercises hash \\"<right choice>\\")",
              ["A wrong answer", "The right answer", "Another wrong answer"],
              answer="{placeholder_answer}",
              hint="Shown after a wrong answer.", explain="Shown after the right one."),
@@ -101,18 +107,28 @@ print(quiz.score())"""),
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="tools/new_notebook.py", description=__doc__.split("\n\n")[0])
+    from labkit.course.lessons import lesson
+
     parser.add_argument("number", help='two digits, e.g. "03"')
-    parser.add_argument("title", help='e.g. "SRP deep dive"')
-    parser.add_argument("--minutes", type=int, default=45)
+    parser.add_argument("title", nargs="?", help="default: the lesson's title in labkit/course/lessons.py")
+    parser.add_argument("--minutes", type=int, help="default: the lesson's minutes in labkit/course/lessons.py")
     parser.add_argument("--out", type=Path, help="default: notebooks/NN_<title>.ipynb")
     args = parser.parse_args(argv)
     if not re.fullmatch(r"\d\d", args.number):
         parser.error("number must be two digits, e.g. 03")
-    out = args.out or ROOT / "notebooks" / f"{args.number}_{slug(args.title)}.ipynb"
+    try:
+        entry = lesson(args.number)
+    except KeyError as exc:
+        if args.title is None:
+            parser.error(f"{exc.args[0]}: add it to labkit/course/lessons.py first (number, title, minutes)")
+        entry = None
+    title = args.title or entry.title
+    minutes = args.minutes or (entry.minutes if entry else 45)
+    out = args.out or ROOT / "notebooks" / f"{args.number}_{slug(title)}.ipynb"
     if out.exists():
         print(f"{out} exists; not overwriting it", file=sys.stderr)
         return 1
-    nbformat.write(skeleton(args.number, args.title, args.minutes), out)
+    nbformat.write(skeleton(args.number, title, minutes), out)
     print(f"wrote {out}")
     return 0
 

@@ -1,0 +1,388 @@
+"""A protected HTTP API on 127.0.0.1, like API Gateway with a Cognito authorizer in front.
+
+    >>> api = lab.protected_api(pool_id, client_id)                  # doctest: +SKIP
+    >>> api.call("/hello", tokens["AccessToken"])                     # doctest: +SKIP
+    <ApiResponse 200 {'message': 'Hello, alice!'}>
+
+Routes
+------
+``GET /hello``  any valid access token.
+``GET /me``     JSON with the caller's ``sub``, ``username`` and ``groups``.
+``GET /admin``  requires the group ``admin`` (else 403).
+``GET /``       lists the routes and which checks are switched off (no token needed).
+
+A missing, invalid or expired token gets **401** with
+``WWW-Authenticate: Bearer error="invalid_token", error_description="…why…"``; a valid token that
+lacks the group or scope gets **403** (``error="insufficient_scope"``). A request with no token at
+all gets 401 with a bare ``Bearer`` challenge, as RFC 6750 §3.1 asks.
+
+By default the API checks tokens with :class:`labkit.cognito.jwt.CognitoVerifier` on the lab clock.
+For the security lessons each classic verification mistake can be switched on with one named
+flag (all off by default); ``repr(api)`` says which are on:
+
+========================== =====================================================================
+``accept_id_tokens``       ID tokens are accepted like access tokens
+``skip_signature``         the signature is never checked (tampered payloads pass)
+``accept_alg_none``        unsigned tokens (``alg: none``) are accepted
+``trust_header_alg``       the token's header picks the algorithm: HS256 is checked with the
+                           pool's public key (PEM) as the HMAC secret (key confusion)
+``ignore_expiry``          ``exp`` is not checked
+``ignore_issuer``          any Cognito user pool's tokens are accepted (keys from the pool the token names)
+``ignore_client``          tokens of any app client of the pool are accepted
+========================== =====================================================================
+
+Each flag replaces exactly one named check of :class:`~labkit.cognito.jwt.CognitoVerifier`
+(:data:`FLAG_CHECK`), with :meth:`~labkit.cognito.jwt.CognitoVerifier.replacing`; ``repr(api.verifier)``
+lists the replaced checks.
+"""
+from __future__ import annotations
+
+import hmac
+import json
+import threading
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from typing import Any, Iterable
+
+from jwt.utils import base64url_decode
+
+from ..cognito.jwt import (
+    ALGORITHM,
+    CognitoVerifier,
+    InsufficientPermissions,
+    InvalidSignature,
+    JwtVerificationError,
+    UnknownKey,
+    Verification,
+    check_signature,
+    check_token_use,
+    pool_id_of_issuer,
+    read_claims_unverified,
+    require_groups,
+    require_scopes,
+)
+
+from .forgeries import hs256_signature, pem_of
+
+__all__ = ["start_protected_api", "ProtectedApi", "ApiResponse", "VULNERABILITIES", "vulnerable_verifier"]
+
+#: Every vulnerable flag: the mistake it reproduces, and the one check of CognitoVerifier it replaces.
+VULNERABILITIES: dict[str, str] = {
+    "accept_id_tokens": "accepts ID tokens as if they were access tokens",
+    "skip_signature": "never checks the signature, so edited tokens pass",
+    "accept_alg_none": "accepts unsigned tokens (alg none)",
+    "trust_header_alg": "lets the token header choose the algorithm (HS256 checked with the public key as secret)",
+    "ignore_expiry": "accepts expired tokens",
+    "ignore_issuer": "accepts tokens of any Cognito user pool, fetching keys from the pool the token names",
+    "ignore_client": "accepts tokens issued to any app client of the pool",
+}
+#: Which named check of CognitoVerifier each flag replaces (tests/test_api.py proves one each).
+FLAG_CHECK: dict[str, str] = {
+    "accept_id_tokens": "token_use", "skip_signature": "signature", "accept_alg_none": "signature",
+    "trust_header_alg": "signature", "ignore_expiry": "expiry", "ignore_issuer": "issuer",
+    "ignore_client": "client",
+}
+
+ADMIN_GROUP = "admin"
+
+
+# -- the broken checks: each is the bug a real API might ship -------------------------------------
+def _any_token_use(v: Verification) -> None:
+    """BUG (accept_id_tokens): "it is a Cognito token, that will do": ID tokens pass as access tokens."""
+    if v.claims.get("token_use") not in ("id", "access"):
+        check_token_use(v)
+
+
+def _no_expiry_check(v: Verification) -> None:
+    """BUG (ignore_expiry): ``exp`` is never looked at; a token lives forever."""
+
+
+def _any_client(v: Verification) -> None:
+    """BUG (ignore_client): whichever app client the token was issued to is fine."""
+
+
+def _signature_with_flaws(flaws: set[str]):
+    """The signature check with the named flaws (skip_signature, accept_alg_none, trust_header_alg)."""
+
+    def check(v: Verification) -> None:
+        alg = v.header.get("alg")
+        if ("skip_signature" in flaws and alg == ALGORITHM) or ("accept_alg_none" in flaws and alg == "none"):
+            # BUG: the header looks right (skip_signature) or says there is no signature
+            # (accept_alg_none): read the claims and believe them.
+            v.claims = read_claims_unverified(v.token, v.header)
+            return
+        if "trust_header_alg" in flaws and alg == "HS256":
+            # BUG (trust_header_alg): the header said HS256, so "the key" becomes an HMAC secret. The
+            # key an API holds is the pool's RSA *public* key, which anyone can download; as PEM text
+            # it is the HMAC secret, so anyone can sign. PyJWT refuses PEM keys as HMAC secrets
+            # (precisely to stop this), so the broken check is written by hand here.
+            pem = pem_of(v.verifier.signing_key(v.header, v.keys or v.verifier.keys))
+            signing_input, _, signature_b64 = v.token.rpartition(".")
+            expected = hs256_signature(signing_input, pem)
+            try:
+                signature = base64url_decode(signature_b64)
+            except ValueError:
+                signature = b""
+            if not hmac.compare_digest(expected, signature):
+                raise InvalidSignature("HS256 signature does not match (HMAC with the public key PEM)",
+                                       header=v.header)
+            v.claims = read_claims_unverified(v.token, v.header)
+            return
+        check_signature(v)
+
+    check.__doc__ = f"BUG ({', '.join(sorted(flaws))}): the signature check, broken."
+    return check
+
+
+def _any_cognito_issuer(lab: Any):
+    """BUG (ignore_issuer): any Cognito user pool is trusted, and its keys are fetched from the pool
+    the token itself names, so tokens of a pool the attacker controls verify."""
+    others: dict[str, CognitoVerifier] = {}
+
+    def check(v: Verification) -> None:
+        pool_id = pool_id_of_issuer(v.claims.get("iss"))
+        if pool_id is None:
+            raise UnknownKey(f"iss {v.claims.get('iss')!r} names no Cognito user pool", header=v.header)
+        if pool_id == v.verifier.user_pool_id:
+            v.keys = v.verifier.keys
+            return
+        other = others.get(pool_id)
+        if other is None:
+            try:
+                other = others[pool_id] = lab.verifier(pool_id, "any")
+            except ValueError as exc:
+                raise UnknownKey(f"the token names no user pool of this lab ({exc})") from None
+        v.keys = other.keys
+
+    return check
+
+
+def vulnerable_verifier(lab: Any, verifier: CognitoVerifier, **flags: bool) -> CognitoVerifier:
+    """``verifier`` with the checks the flags name replaced by their broken versions."""
+    on = {name for name, value in flags.items() if value}
+    unknown = on - set(VULNERABILITIES)
+    if unknown:
+        raise ValueError(f"unknown vulnerable flag(s) {sorted(unknown)}; the flags are {sorted(VULNERABILITIES)}")
+    replacements = {}
+    if "accept_id_tokens" in on:
+        replacements["token_use"] = _any_token_use
+    if "ignore_expiry" in on:
+        replacements["expiry"] = _no_expiry_check
+    if "ignore_client" in on:
+        replacements["client"] = _any_client
+    if "ignore_issuer" in on:
+        replacements["issuer"] = _any_cognito_issuer(lab)
+    flaws = on & {"skip_signature", "accept_alg_none", "trust_header_alg"}
+    if flaws:
+        replacements["signature"] = _signature_with_flaws(flaws)
+    return verifier.replacing(**replacements)
+
+
+@dataclass
+class ApiResponse:
+    """What :meth:`ProtectedApi.call` returns."""
+
+    status: int
+    headers: dict
+    body: Any          # parsed JSON, or the text if it is not JSON
+
+    @property
+    def www_authenticate(self) -> str | None:
+        return self.headers.get("WWW-Authenticate")
+
+    def __repr__(self) -> str:
+        return f"<ApiResponse {self.status} {self.body!r}>"
+
+
+class ProtectedApi:
+    """A running protected API: ``.url``, ``.call(path, token)``, ``.stop()``. Stops with the lab."""
+
+    def __init__(self, lab: Any, user_pool_id: str, client_ids: tuple[str, ...], verifier: CognitoVerifier,
+                 flags: dict[str, bool], required_scopes: tuple[str, ...] | None) -> None:
+        from werkzeug.serving import WSGIRequestHandler, make_server
+
+        class QuietHandler(WSGIRequestHandler):
+            """No access log: it would spill into notebook outputs."""
+
+            def log(self, *args: Any, **kwargs: Any) -> None:
+                pass
+
+        self.lab = lab
+        self.user_pool_id = user_pool_id
+        self.client_ids = client_ids
+        self.verifier = verifier
+        self.flags = dict(flags)
+        self.required_scopes = required_scopes
+        self._stop_lock = threading.Lock()
+        self._server = make_server("127.0.0.1", 0, _make_app(self), threaded=True,
+                                   request_handler=QuietHandler)
+        self.url = f"http://127.0.0.1:{self._server.server_port}"
+        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
+                                        name=f"labkit-api-{self._server.server_port}", daemon=True)
+        self._thread.start()
+
+    @property
+    def vulnerabilities(self) -> list[str]:
+        """The names of the vulnerable flags that are on (empty: the safe API)."""
+        return [name for name, on in self.flags.items() if on]
+
+    @property
+    def running(self) -> bool:
+        return self._server is not None
+
+    def stop(self) -> None:
+        """Stop the server and free the port. Idempotent; the lab calls it when it stops."""
+        with self._stop_lock:
+            server, self._server = self._server, None
+            if server is None:
+                return
+            server.shutdown()
+            server.server_close()
+            self._thread.join(timeout=10)
+
+    def __enter__(self) -> "ProtectedApi":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.stop()
+
+    def call(self, path: str, token: str | None = None, *, authorization: str | None = None,
+             timeout: float = 10) -> ApiResponse:
+        """GET ``path`` with ``Authorization: Bearer <token>`` (or a raw ``authorization`` header)."""
+        request = urllib.request.Request(self.url + path)
+        if authorization is not None:
+            request.add_header("Authorization", authorization)
+        elif token is not None:
+            request.add_header("Authorization", f"Bearer {token}")
+        try:
+            with urllib.request.urlopen(request, timeout=timeout) as response:
+                status, headers, raw = response.status, dict(response.headers), response.read()
+        except urllib.error.HTTPError as error:
+            status, headers, raw = error.code, dict(error.headers), error.read()
+            error.close()
+        try:
+            body = json.loads(raw)
+        except ValueError:
+            body = raw.decode("utf-8", "replace")
+        return ApiResponse(status, headers, body)
+
+    def __repr__(self) -> str:
+        state = "" if self.running else " (stopped)"
+        clients = self.client_ids[0] if len(self.client_ids) == 1 else list(self.client_ids)
+        head = f"<ProtectedApi {self.url}{state} for {self.user_pool_id}, client={clients}"
+        if not self.vulnerabilities:
+            return head + ", SAFE: every token checked by CognitoVerifier on the lab clock>"
+        flaws = "; ".join(f"{name} ({VULNERABILITIES[name]})" for name in self.vulnerabilities)
+        return head + f", VULNERABLE: {flaws}>"
+
+
+def _header_value(text: str) -> str:
+    """RFC 6750 allows only printable ASCII without '"' and '\\' in error_description."""
+    text = text.replace('"', "'").replace("\\", "/")
+    return "".join(c if 0x20 <= ord(c) <= 0x7E else "?" for c in text)
+
+
+def _make_app(api: ProtectedApi):
+    from flask import Flask, jsonify, request
+
+    app = Flask(f"labkit-api-{id(api)}")
+    app.json.sort_keys = False
+
+    def reject(status: int, error: str | None, description: str, reason: str, scope: str | None = None):
+        challenge = 'Bearer realm="labkit"'
+        if error:
+            challenge += f', error="{error}", error_description="{_header_value(description)}"'
+        if scope:
+            challenge += f', scope="{scope}"'
+        body = {"message": "Unauthorized" if status == 401 else "Forbidden", "reason": reason,
+                "error_description": description}
+        response = jsonify(body)
+        response.status_code = status
+        response.headers["WWW-Authenticate"] = challenge
+        return response
+
+    def authorize(groups: Iterable[str] | None = None):
+        """(claims, None) for a good token, else (None, the 401/403 response)."""
+        header = request.headers.get("Authorization", "").strip()
+        if not header:
+            return None, reject(401, None, "no token: send 'Authorization: Bearer <access token>'",
+                                "MissingToken")
+        # API Gateway's Cognito authorizer takes the raw token; most clients send "Bearer <token>".
+        token = header[7:].strip() if header[:7].lower() == "bearer " else header
+        try:
+            claims = api.verifier.verify(token)
+            if api.required_scopes:
+                require_scopes(claims, api.required_scopes)
+            if groups:
+                require_groups(claims, groups)
+        except JwtVerificationError as error:
+            status = 403 if isinstance(error, InsufficientPermissions) else 401
+            scope = " ".join(api.required_scopes) if status == 403 and api.required_scopes else None
+            return None, reject(status, error.www_authenticate_error, str(error), type(error).__name__,
+                                scope)
+        return claims, None
+
+    def username(claims: dict) -> str | None:
+        return claims.get("username") or claims.get("cognito:username")
+
+    @app.get("/")
+    def index():
+        return jsonify({"routes": {"/hello": "any valid access token",
+                                   "/me": "your sub, username and groups",
+                                   "/admin": f"group {ADMIN_GROUP!r} required"},
+                        "user_pool_id": api.user_pool_id,
+                        "vulnerable": {name: VULNERABILITIES[name] for name in api.vulnerabilities}})
+
+    @app.get("/hello")
+    def hello():
+        claims, denied = authorize()
+        if denied is not None:
+            return denied
+        return jsonify({"message": f"Hello, {username(claims)}!"})
+
+    @app.get("/me")
+    def me():
+        claims, denied = authorize()
+        if denied is not None:
+            return denied
+        return jsonify({"sub": claims.get("sub"), "username": username(claims),
+                        "groups": claims.get("cognito:groups", []), "token_use": claims.get("token_use"),
+                        "client_id": claims.get("client_id") or claims.get("aud"),
+                        "scope": claims.get("scope")})
+
+    @app.get("/admin")
+    def admin():
+        claims, denied = authorize(groups=[ADMIN_GROUP])
+        if denied is not None:
+            return denied
+        return jsonify({"message": f"Welcome to the admin area, {username(claims)}.",
+                        "groups": claims.get("cognito:groups", [])})
+
+    return app
+
+
+def start_protected_api(lab: Any, *, user_pool_id: str, client_id: str | Iterable[str],
+                        accept_id_tokens: bool = False, skip_signature: bool = False,
+                        accept_alg_none: bool = False, trust_header_alg: bool = False,
+                        ignore_expiry: bool = False, ignore_issuer: bool = False, ignore_client: bool = False,
+                        required_scopes: str | Iterable[str] | None = None) -> ProtectedApi:
+    """Start the API for ``user_pool_id``'s tokens issued to ``client_id`` (one or a list).
+
+    Every vulnerable flag is off by default. ``required_scopes``: tokens must carry at least one
+    of these scopes (else 403), as an API Gateway method with authorization scopes does.
+    """
+    flags = {"accept_id_tokens": accept_id_tokens, "skip_signature": skip_signature,
+             "accept_alg_none": accept_alg_none, "trust_header_alg": trust_header_alg,
+             "ignore_expiry": ignore_expiry, "ignore_issuer": ignore_issuer, "ignore_client": ignore_client}
+    for name, value in flags.items():
+        if not isinstance(value, bool):
+            raise TypeError(f"{name} must be True or False, not {value!r}")
+    client_ids = (client_id,) if isinstance(client_id, str) else tuple(client_id)
+    scopes = None
+    if required_scopes is not None:
+        scopes = (required_scopes,) if isinstance(required_scopes, str) else tuple(required_scopes)
+    verifier = vulnerable_verifier(lab, lab.verifier(user_pool_id, client_ids, token_use="access"), **flags)
+    api = ProtectedApi(lab, user_pool_id, client_ids, verifier, flags, scopes)
+    lab.on_stop(api.stop)
+    return api

@@ -1,0 +1,49 @@
+"""The course's lessons, in one place: numbers, titles, times, what each teaches.
+
+The README's course table, the map in lesson 00 (:func:`labkit.course.maps.course_map`) and each
+notebook's title are checked against :data:`LESSONS` by ``tests/test_course_catalog.py``, so a
+lesson renamed or re-timed here must be renamed or re-timed everywhere.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+__all__ = ["Lesson", "LESSONS", "lesson", "total_minutes"]
+
+
+@dataclass(frozen=True)
+class Lesson:
+    """One notebook: ``notebooks/{number}_*.ipynb`` titled ``# {number} · {title}``."""
+
+    number: str
+    title: str
+    minutes: int
+    learn: str
+    part: str       # "start", "user pools" or "identity pools"
+
+
+#: The course, in order. Minutes are estimates for a first pass including the exercises.
+LESSONS: tuple[Lesson, ...] = (
+    Lesson("00", "Welcome", 20, "the lab, exercises and checks; your first user pool", "start"),
+    Lesson("01", "User pools vs identity pools", 25,
+           "who you are (tokens) vs what you may do in AWS (credentials)", "user pools"),
+    Lesson("02", "Sign-up, sign-in and recovery", 35,
+           "sign-up, confirmation codes, sign-in, forgotten passwords", "user pools"),
+    Lesson("03", "SRP deep dive", 35, "proving a password without sending it", "user pools"),
+    Lesson("04", "MFA", 30, "SMS codes and authenticator apps (TOTP)", "user pools"),
+    Lesson("05", "Token lifecycle", 35, "ID, access and refresh tokens: verify, expire, refresh, revoke",
+           "user pools"),
+    Lesson("06", "Identity pools", 35, "trading a token for temporary AWS credentials", "identity pools"),
+)
+
+
+def lesson(number: str) -> Lesson:
+    """The lesson numbered ``number`` ("00", "05", ...)."""
+    for item in LESSONS:
+        if item.number == number:
+            return item
+    raise KeyError(f"no lesson {number!r}; the lessons are {', '.join(x.number for x in LESSONS)}")
+
+
+def total_minutes() -> int:
+    return sum(item.minutes for item in LESSONS)

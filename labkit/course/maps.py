@@ -1,0 +1,140 @@
+"""Diagrams of the course and of Cognito: PNG pictures in Jupyter (and GitHub's notebook view),
+ASCII art as text (``print``, ``repr``, nbval).
+
+* :func:`course_map` — the lessons in order, from :data:`labkit.course.lessons.LESSONS`.
+* :func:`cognito_map` — the parts of Amazon Cognito and which lesson covers what.
+"""
+from __future__ import annotations
+
+import logging
+
+from ..cognito.durations import exact
+from .display import Diagram
+from .lessons import LESSONS, total_minutes
+
+__all__ = ["course_map", "cognito_map"]
+
+
+_COLOURS = {"start": "#e8e8e8", "user pools": "#d6e9f8", "identity pools": "#fde2c8",
+            "app": "#eeeeee", "api": "#e3f4e1", "aws": "#f3e5f5"}
+
+
+def _figure(width: float, height: float):
+    # First use in a fresh environment logs "Matplotlib is building the font cache"; that line
+    # must not end up in a notebook's outputs.
+    logging.getLogger("matplotlib.font_manager").setLevel(logging.ERROR)
+    from matplotlib.figure import Figure
+
+    figure = Figure(figsize=(width, height), dpi=100)
+    ax = figure.add_axes((0, 0, 1, 1))
+    ax.set_xlim(0, width)
+    ax.set_ylim(0, height)
+    ax.axis("off")
+    return figure, ax
+
+
+def _box(ax, x, y, w, h, text, colour, *, size=10, weight="normal", align="center"):
+    from matplotlib.patches import FancyBboxPatch
+
+    ax.add_patch(FancyBboxPatch((x, y), w, h, boxstyle="round,pad=0.02,rounding_size=0.12",
+                                facecolor=colour, edgecolor="#555555", linewidth=1.2))
+    tx = x + w / 2 if align == "center" else x + 0.15
+    ax.text(tx, y + h / 2, text, ha=align, va="center", fontsize=size, fontweight=weight,
+            linespacing=1.35)
+
+
+def _arrow(ax, start, end, label=None, *, offset=(0, 0.12), style="-|>", colour="#333333"):
+    from matplotlib.patches import FancyArrowPatch
+
+    ax.add_patch(FancyArrowPatch(start, end, arrowstyle=style, mutation_scale=14, linewidth=1.3,
+                                 color=colour, shrinkA=2, shrinkB=2))
+    if label:
+        mx, my = (start[0] + end[0]) / 2 + offset[0], (start[1] + end[1]) / 2 + offset[1]
+        ax.text(mx, my, label, ha="center", va="bottom", fontsize=8.5, color=colour)
+
+
+def _course_map_text() -> str:
+    lines = ["Course map (minutes)", ""]
+    for lesson in LESSONS:
+        lines.append(f"  {lesson.number}  {lesson.title:<31} {lesson.minutes:>3}  {lesson.learn}")
+    total = total_minutes()
+    lines += ["", f"  00 starts; 01-05 are about user pools (who are you?); 06 about identity pools",
+              f"  (what may you do in AWS?). About {exact(60 * total)} in all."]
+    return "\n".join(lines)
+
+
+def course_map() -> Diagram:
+    """The seven lessons, in order, grouped by the part of Cognito they are about."""
+    width, height = 14.0, 3.3
+    figure, ax = _figure(width, height)
+    w, h, gap, y = 1.78, 1.45, 0.18, 0.75
+    xs = [0.2 + i * (w + gap) for i in range(len(LESSONS))]
+    for x, lesson in zip(xs, LESSONS):
+        title = lesson.title.replace(" vs ", "\nvs ").replace(", sign-in", ",\nsign-in")
+        _box(ax, x, y, w, h, f"{lesson.number}\n{title}\n{lesson.minutes} min",
+             _COLOURS[lesson.part], size=9.5)
+    for a, b in zip(xs, xs[1:]):
+        _arrow(ax, (a + w + 0.01, y + h / 2), (b - 0.01, y + h / 2))
+    spans = {"user pools": "User pools: who are you?  (sign-in, MFA, JWTs)",
+             "identity pools": "Identity pools"}
+    for part, label in spans.items():
+        idx = [i for i, lesson in enumerate(LESSONS) if lesson.part == part]
+        left, right = xs[idx[0]], xs[idx[-1]] + w
+        ax.plot([left, left, right, right], [y + h + 0.25, y + h + 0.38, y + h + 0.38, y + h + 0.25],
+                color="#555555", linewidth=1)
+        ax.text((left + right) / 2, y + h + 0.48, label, ha="center", va="bottom", fontsize=10,
+                fontweight="bold")
+    total = total_minutes()
+    ax.text(width / 2, 0.25, f"About {exact(60 * total)} in all. Each notebook "
+            "starts its own lab and stands on its own; do them in order the first time.",
+            ha="center", va="center", fontsize=9.5, color="#333333")
+    return Diagram(figure, _course_map_text())
+
+
+_COGNITO_TEXT = """\
+Amazon Cognito, and where the course covers it
+
+                 1 sign up / sign in (SRP 03, MFA 04)
+  +----------+  ------------------------------------>  +-----------------------------+
+  | Your app |  <------------------------------------  | USER POOL           (01-05) |
+  | (browser,|    2 ID, access and refresh tokens      | users, passwords, codes,    |
+  |  mobile, |      (JWTs, 05)                         | MFA; issues JWTs            |
+  |  script) |                                         +-----------------------------+
+  |          |  3 access token      +-------------------------------------------+
+  |          |  ----------------->  | Your API: checks the JWT with the pool's  |
+  |          |                      | public keys (JWKS, 05)                    |
+  |          |                      +-------------------------------------------+
+  |          |  4 ID token                             +-----------------------------+
+  |          |  ------------------------------------>  | IDENTITY POOL          (06) |
+  |          |  <------------------------------------  | trades a token for          |
+  |          |    5 temporary AWS credentials          | temporary AWS credentials   |
+  |          |                                         +-----------------------------+
+  |          |  6 signed calls      +-------------------------------------------+
+  +----------+  ----------------->  | AWS services (S3, DynamoDB...)      (06)  |
+                                    +-------------------------------------------+
+  User pool = who are you? (authentication)   Identity pool = what may you do in AWS?"""
+
+
+def cognito_map() -> Diagram:
+    """The parts of Amazon Cognito, what flows between them, and which lesson covers what."""
+    width, height = 13.0, 6.4
+    figure, ax = _figure(width, height)
+    _box(ax, 0.3, 0.9, 2.2, 4.6, "Your app\n\nbrowser,\nmobile app\nor script\n(boto3)",
+         _COLOURS["app"], size=11, weight="bold")
+    _box(ax, 7.6, 4.2, 5.1, 1.6, "USER POOL   (lessons 01-05)\nusers, passwords, sign-up codes,\n"
+         "SRP sign-in, MFA; issues JWTs", _COLOURS["user pools"], size=10.5)
+    _box(ax, 5.4, 2.85, 5.0, 1.0, "Your API: checks the access token with\nthe pool's public keys "
+         "(JWKS)   (05)", _COLOURS["api"], size=10)
+    _box(ax, 7.6, 1.25, 5.1, 1.35, "IDENTITY POOL   (lesson 06)\ntrades a token for temporary\n"
+         "AWS credentials (STS)", _COLOURS["identity pools"], size=10.5)
+    _box(ax, 4.2, 0.15, 4.6, 0.8, "AWS services: S3, DynamoDB...   (06)", _COLOURS["aws"], size=10)
+    _arrow(ax, (2.55, 5.3), (7.55, 5.3), "1  sign up, sign in: SRP (03), MFA (04)")
+    _arrow(ax, (7.55, 4.55), (2.55, 4.55), "2  ID, access and refresh tokens: JWTs (05)")
+    _arrow(ax, (2.55, 3.35), (5.35, 3.35), "3  access token")
+    _arrow(ax, (2.55, 2.2), (7.55, 2.2), "4  ID token")
+    _arrow(ax, (7.55, 1.5), (2.55, 1.5), "5  temporary AWS credentials")
+    _arrow(ax, (2.55, 0.55), (4.15, 0.55), "6  signed calls", offset=(0, 0.06))
+    ax.text(width / 2 + 1.0, 6.15, "User pool: who are you?  (authentication)      "
+            "Identity pool: what may you do in AWS?  (authorization)",
+            ha="center", va="center", fontsize=10.5, fontweight="bold")
+    return Diagram(figure, _COGNITO_TEXT)

@@ -1,0 +1,570 @@
+"""What crosses the wire when an app signs in to Cognito: the view of lesson 03 (SRP).
+
+Record the requests a boto3 client sends to Cognito and the answers it gets, exactly as bytes::
+
+    from labkit.course.wire import WireRecorder, eavesdropper_view
+    wire = WireRecorder(idp)                       # idp = lab.client("cognito-idp")
+    with wire.capture("USER_PASSWORD_AUTH") as password_flow:
+        up.sign_in("alice", "Passw0rd!")
+    password_flow                                  # a table: every field, both directions
+    password_flow.contains("Passw0rd!")            # True: the password itself travelled
+    eavesdropper_view(password_flow, srp_flow, secret="Passw0rd!")   # picture + table
+
+The recorder hooks botocore's events on that one client (``before-send`` for each request body,
+``after-call`` for each response body, errors included), so it sees what a network eavesdropper
+would see once TLS is taken away. On AWS, TLS hides all of it from the network; the point of
+SRP is that even the *receiver* (or anything that logs request bodies on the way, such as a
+proxy or a debugging hook like this one) never gets the password.
+
+For the protocol itself:
+
+* :func:`srp_steps` tabulates a finished :class:`~labkit.cognito.srp.CognitoSRP` exchange step by step
+  (formula, short hex prefix, bit length, whether the value ever crosses the wire, and whether
+  the server computed the same value);
+* :func:`stored_verifier` shows what the lab keeps for a user instead of a password;
+* :func:`server_session` is the lab's own side of an SRP attempt, found by its SECRET_BLOCK.
+
+Printed values are short prefixes and bit lengths only: with ``Lab(seed=…)`` they are the same on
+every run, except anything that depends on the TIMESTAMP (the signature), which is never shown.
+"""
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import re
+from dataclasses import dataclass
+from typing import Any, Iterator
+
+from ..cognito import srp
+from .display import ShowsAsTable, Table
+
+__all__ = ["WireMessage", "WireField", "Capture", "WireRecorder", "CATEGORIES", "classify",
+           "preview", "eavesdropper_view", "EavesdropperView", "srp_steps", "SRPStep", "StepTable",
+           "StoredVerifier", "stored_verifier", "server_session"]
+
+REQUEST, RESPONSE = "request", "response"
+_ARROWS = {REQUEST: "→", RESPONSE: "←"}
+
+
+# -- what was recorded ----------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class WireMessage:
+    """One HTTP body that crossed the wire: a request (app → Cognito) or a response (Cognito → app)."""
+
+    direction: str          # "request" or "response"
+    operation: str          # e.g. "InitiateAuth"
+    body: bytes             # exactly the bytes sent or received
+    status: int | None = None   # HTTP status of a response
+
+    @property
+    def arrow(self) -> str:
+        return _ARROWS[self.direction]
+
+    @property
+    def data(self) -> dict:
+        """The body parsed as JSON (Cognito's protocol); {} if empty or not JSON."""
+        try:
+            value = json.loads(self.body.decode("utf-8")) if self.body else {}
+        except (UnicodeDecodeError, ValueError):
+            return {}
+        return value if isinstance(value, dict) else {}
+
+
+@dataclass(frozen=True)
+class WireField:
+    """One leaf value of a message body, e.g. ``→ InitiateAuth AuthParameters.PASSWORD``."""
+
+    direction: str
+    operation: str
+    path: str               # dotted path inside the JSON body, e.g. "AuthParameters.SRP_A"
+    value: Any
+
+    @property
+    def arrow(self) -> str:
+        return _ARROWS[self.direction]
+
+    @property
+    def name(self) -> str:
+        """The last part of the path: "PASSWORD", "SRP_A", "AccessToken"..."""
+        return self.path.rsplit(".", 1)[-1]
+
+    def __str__(self) -> str:
+        return f"{self.arrow} {self.operation} {self.path}"
+
+
+#: The heading of the previews' column, last in a table. It is longer than a TIMESTAMP's preview,
+#: whose width varies (the day is not zero-padded), so that the column and its rule do not.
+_PREVIEW = "what crossed the wire (shortened)"
+
+
+def _leaves(value: Any, prefix: str = "") -> Iterator[tuple[str, Any]]:
+    if isinstance(value, dict):
+        for key, item in value.items():
+            yield from _leaves(item, f"{prefix}.{key}" if prefix else str(key))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from _leaves(item, f"{prefix}[{index}]")
+    else:
+        yield prefix, value
+
+
+class Capture(ShowsAsTable):
+    """The messages recorded during one ``with recorder.capture(name):`` block, in order."""
+
+    def __init__(self, name: str, messages: list[WireMessage] | None = None) -> None:
+        self.name = name
+        self.messages: list[WireMessage] = list(messages or [])
+
+    def fields(self) -> list[WireField]:
+        """Every leaf value of every body, in the order they crossed the wire.
+
+        Each has ``.direction`` ("request"/"response"), ``.operation``, ``.path`` (such as
+        ``"AuthParameters.USERNAME"``), ``.name`` (its last part) and ``.value``.
+        """
+        return [WireField(m.direction, m.operation, path, value)
+                for m in self.messages for path, value in _leaves(m.data)]
+
+    def contains(self, text: str) -> bool:
+        """True if ``text`` appears anywhere in the recorded bytes (as is or JSON-escaped)."""
+        if not isinstance(text, str) or not text:
+            raise ValueError("contains() needs a non-empty string")
+        needles = {text.encode("utf-8"), json.dumps(text)[1:-1].encode("utf-8")}
+        return any(needle in m.body for m in self.messages for needle in needles)
+
+    @property
+    def nbytes(self) -> int:
+        """How many body bytes crossed the wire, both directions."""
+        return sum(len(m.body) for m in self.messages)
+
+    @property
+    def operations(self) -> list[str]:
+        """``["→ InitiateAuth", "← InitiateAuth", ...]``: the messages in order."""
+        return [f"{m.arrow} {m.operation}" for m in self.messages]
+
+    def __len__(self) -> int:
+        return len(self.messages)
+
+    def __iter__(self):
+        return iter(self.messages)
+
+    def table(self) -> Table:
+        """One row per field: direction (→ to Cognito, ← back) and operation, path, a short preview."""
+        return Table(["message", "field", _PREVIEW],
+                     [(f"{f.arrow} {f.operation}", f.path, preview(f.value, classify(f), name=f.name))
+                      for f in self.fields()],
+                     title=f"{self.name}: {len(self.messages)} messages",
+                     notes=[] if self.messages else ["(nothing recorded)"], code=["field", _PREVIEW])
+
+
+class WireRecorder:
+    """Records every request body a boto3 client sends and every response body it receives.
+
+    It registers two handlers on that client only (``client.meta.events``): other clients,
+    even of the same lab, are not recorded. ``close()`` (or leaving ``with WireRecorder(idp)``)
+    unregisters them. ``.messages`` holds everything since the recorder was made;
+    ``capture(name)`` collects what one block of code sent and received.
+    """
+
+    def __init__(self, client: Any, service: str = "cognito-idp") -> None:
+        self.client = client
+        self.messages: list[WireMessage] = []
+        self._events = (f"before-send.{service}.*", f"after-call.{service}.*")
+        self._open = True
+        client.meta.events.register(self._events[0], self._on_send, unique_id=self._uid("send"))
+        client.meta.events.register(self._events[1], self._on_answer, unique_id=self._uid("answer"))
+
+    def _uid(self, what: str) -> str:
+        return f"labkit.course.wire.{what}.{id(self)}"
+
+    @staticmethod
+    def _operation(event_name: str) -> str:
+        return event_name.rsplit(".", 1)[-1]
+
+    def _on_send(self, request, event_name: str = "", **_: Any) -> None:
+        body = request.body or b""
+        if isinstance(body, str):
+            body = body.encode("utf-8")
+        elif not isinstance(body, (bytes, bytearray)):      # a stream: not used by Cognito
+            body = b""
+        self.messages.append(WireMessage(REQUEST, self._operation(event_name), bytes(body)))
+
+    def _on_answer(self, http_response, event_name: str = "", **_: Any) -> None:
+        self.messages.append(WireMessage(RESPONSE, self._operation(event_name),
+                                         bytes(http_response.content or b""),
+                                         http_response.status_code))
+
+    def capture(self, name: str = "capture") -> "_CaptureBlock":
+        """``with recorder.capture("USER_SRP_AUTH") as cap:`` — ``cap`` holds what the block sent
+        and received (also when the block fails with an error: the error's body is recorded)."""
+        if not self._open:
+            raise RuntimeError("this WireRecorder is closed; make a new one")
+        return _CaptureBlock(self, name)
+
+    def since(self, mark: int, name: str = "capture") -> Capture:
+        """A :class:`Capture` of everything recorded after ``mark`` (``mark = len(recorder.messages)``)."""
+        return Capture(name, self.messages[mark:])
+
+    def close(self) -> None:
+        """Stop recording (unregister the handlers). Idempotent."""
+        if self._open:
+            self.client.meta.events.unregister(self._events[0], unique_id=self._uid("send"))
+            self.client.meta.events.unregister(self._events[1], unique_id=self._uid("answer"))
+            self._open = False
+
+    def __enter__(self) -> "WireRecorder":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        state = "recording" if self._open else "closed"
+        return f"<WireRecorder {state}, {len(self.messages)} messages>"
+
+
+class _CaptureBlock:
+    def __init__(self, recorder: WireRecorder, name: str) -> None:
+        self.recorder = recorder
+        self.capture = Capture(name)
+
+    def __enter__(self) -> Capture:
+        self._mark = len(self.recorder.messages)
+        return self.capture
+
+    def __exit__(self, *exc) -> bool:
+        self.capture.messages[:] = self.recorder.messages[self._mark:]
+        return False
+
+
+# -- what an eavesdropper learns --------------------------------------------------------------------
+
+#: category -> (colour, what it means for someone who copies it)
+CATEGORIES: dict[str, tuple[str, str]] = {
+    "password": ("#e45756", "the password itself: signs in again, until the password is changed"),
+    "token": ("#f2a541", "a bearer token: usable until it expires or is revoked (in both flows)"),
+    "nothing reusable": ("#7fbf7b", "public or single-use: nothing to sign in with"),
+    "other": ("#c8c8c8", "not classified"),
+}
+
+_NOTHING_REUSABLE = {
+    # public: identifiers, protocol names, and SRP's public values
+    "ClientId", "AuthFlow", "ChallengeName", "USERNAME", "USER_ID_FOR_SRP", "SALT", "SRP_A",
+    "SRP_B", "TokenType", "ExpiresIn", "__type", "message", "Message",
+    # single-use: bound to one SECRET_BLOCK (one attempt) and one TIMESTAMP
+    "SECRET_BLOCK", "PASSWORD_CLAIM_SECRET_BLOCK", "PASSWORD_CLAIM_SIGNATURE", "TIMESTAMP",
+}
+_TOKENS = {"AccessToken", "IdToken", "RefreshToken"}
+_JWT = re.compile(r"eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*")
+
+
+def classify(field: WireField, secret: str | None = None) -> str:
+    """"password" if the field contains ``secret`` or is named like a password (PASSWORD,
+    NEW_PASSWORD, ProposedPassword...); "token" for JWTs and refresh tokens;
+    "nothing reusable" for public or single-use values; "other" for anything not analysed (such as
+    SECRET_HASH, which is the same on every sign-in of a user)."""
+    text = field.value if isinstance(field.value, str) else json.dumps(field.value)
+    if secret and secret in text:
+        return "password"
+    if field.name.upper().endswith("PASSWORD"):   # PASSWORD, NEW_PASSWORD, ProposedPassword...
+        return "password"
+    if field.name in _TOKENS or (isinstance(field.value, str) and _JWT.fullmatch(field.value)):
+        return "token"
+    if field.name in _NOTHING_REUSABLE:
+        return "nothing reusable"
+    return "other"
+
+
+def _is_hex(text: str) -> bool:
+    return bool(re.fullmatch(r"[0-9a-fA-F]+", text))
+
+
+_NUMBERS = {"SRP_A", "SRP_B", "SALT"}
+
+
+def preview(value: Any, category: str = "other", width: int = 40, *, name: str | None = None) -> str:
+    """A short, stable rendering of a wire value (``name``: the field's name, if known).
+
+    The password is shown whole (that is the point). JWTs become ``eyJ… (JWT)``, SRP's numbers
+    (and any hex string of 32+ digits) their first 8 digits and bit length, long base64 blobs
+    their size, so that nothing random or long is printed.
+    """
+    if category == "password":
+        return repr(value)
+    if not isinstance(value, str):
+        return json.dumps(value)
+    if _JWT.fullmatch(value):
+        return "eyJ… (JWT)"
+    if category == "token":
+        return f"opaque, {len(value)} characters"
+    if _is_hex(value) and (len(value) >= 32 or (name in _NUMBERS and len(value) > 8)):
+        return f"{value[:8]}… ({int(value, 16).bit_length()}-bit number)"
+    if len(value) >= 24 and re.fullmatch(r"[A-Za-z0-9+/]+={0,2}", value):
+        try:
+            return f"{len(base64.b64decode(value, validate=True))} bytes, base64"
+        except (binascii.Error, ValueError):
+            pass
+    text = repr(value)
+    return text if len(text) <= width else text[:width - 1] + "…"
+
+
+class EavesdropperView:
+    """What someone reading the wire gets from each sign-in: a picture in Jupyter, a table as text."""
+
+    def __init__(self, captures: list[Capture], secret: str | None) -> None:
+        self.captures = captures
+        self.secret = secret
+        self._figure = None
+
+    def rows(self, capture: Capture) -> list[tuple[WireField, str]]:
+        return [(f, classify(f, self.secret)) for f in capture.fields()]
+
+    def summary(self, capture: Capture) -> dict[str, int]:
+        """How many fields of each category the capture holds, e.g. {"password": 1, ...}."""
+        counts = {name: 0 for name in CATEGORIES}
+        for _, category in self.rows(capture):
+            counts[category] += 1
+        return counts
+
+    def text(self) -> str:
+        parts = ["What an eavesdropper sees"]
+        for capture in self.captures:
+            counts = self.summary(capture)
+            verdict = ("the password crossed the wire" if counts["password"]
+                       else "the password never crossed the wire")
+            parts.append(str(Table(["message", "field", "category", _PREVIEW],
+                                   [(f"{f.arrow} {f.operation}", f.path, c.upper() if c == "password" else c,
+                                     preview(f.value, c, name=f.name)) for f, c in self.rows(capture)],
+                                   title=f"{capture.name}: {len(capture)} messages; {verdict}")))
+        parts.append(str(Table(["category", "what it means for someone who copies it"],
+                               [(name, meaning) for name, (_, meaning) in CATEGORIES.items()], title="Legend")))
+        return "\n\n".join(parts)
+
+    def figure(self):
+        """The picture, a matplotlib Figure (not attached to pyplot): one column per flow."""
+        if self._figure is None:
+            self._figure = self._draw()
+        return self._figure
+
+    def _draw(self):
+        import logging
+
+        logging.getLogger("matplotlib.font_manager").setLevel(logging.ERROR)
+        from matplotlib.figure import Figure
+        from matplotlib.patches import FancyBboxPatch, Patch
+
+        per_row, top = 0.34, 1.0
+        n = max((len(c.fields()) for c in self.captures), default=1)
+        height = top + 0.9 + n * per_row
+        width = 7.2 * max(len(self.captures), 1)
+        figure = Figure(figsize=(width, height), dpi=100)
+        ax = figure.add_axes((0, 0, 1, 1))
+        ax.set_xlim(0, width)
+        ax.set_ylim(0, height)
+        ax.axis("off")
+        for column, capture in enumerate(self.captures):
+            x0 = 0.2 + column * 7.2
+            counts = self.summary(capture)
+            leaked = counts["password"] > 0
+            ax.text(x0 + 3.4, height - 0.35, capture.name, ha="center", va="center",
+                    fontsize=13, fontweight="bold")
+            ax.text(x0 + 3.4, height - 0.72,
+                    "the password crosses the wire" if leaked else "the password never crosses the wire",
+                    ha="center", va="center", fontsize=10.5,
+                    color=CATEGORIES["password"][0] if leaked else "#2e7d32", fontweight="bold")
+            y = height - top - per_row
+            for f, category in self.rows(capture):
+                colour = CATEGORIES[category][0]
+                ax.add_patch(FancyBboxPatch((x0, y - per_row * 0.4), 6.8, per_row * 0.8,
+                                            boxstyle="round,pad=0.01,rounding_size=0.05",
+                                            facecolor=colour, edgecolor="none", alpha=0.85))
+                ax.text(x0 + 0.08, y, f"{f.arrow} {f.operation}", va="center", fontsize=8.5)
+                ax.text(x0 + 2.05, y, f.path.replace("AuthenticationResult.", "AuthResult.")
+                        .replace("ChallengeParameters.", "ChallengeParams.")
+                        .replace("ChallengeResponses.", "ChallengeResp."),
+                        va="center", fontsize=8.5, family="monospace")
+                ax.text(x0 + 6.72, y, preview(f.value, category, width=32, name=f.name),
+                        va="center", ha="right",
+                        fontsize=8.5, fontweight="bold" if category == "password" else "normal")
+                y -= per_row
+        handles = [Patch(facecolor=colour, label=meaning)
+                   for name, (colour, meaning) in CATEGORIES.items() if name != "other"]
+        ax.legend(handles=handles, loc="lower center", ncol=1, fontsize=9, frameon=False,
+                  bbox_to_anchor=(0.5, 0.0))
+        return figure
+
+    def png(self) -> bytes:
+        import io
+
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+        buffer = io.BytesIO()
+        FigureCanvasAgg(self.figure()).print_png(buffer, metadata={"Software": None})
+        return buffer.getvalue()
+
+    def _repr_png_(self) -> bytes:
+        return self.png()
+
+    def __repr__(self) -> str:
+        return self.text()
+
+
+def eavesdropper_view(*captures: Capture, secret: str | None = None) -> EavesdropperView:
+    """Side by side, what each capture gives away; ``secret`` is the password to look for.
+
+    Each field is coloured: red if it contains the password, orange for tokens (they come back
+    in *both* flows: SRP protects the password, not the session, so TLS still matters), green
+    for public or single-use values.
+    """
+    if not captures:
+        raise ValueError("eavesdropper_view needs at least one Capture")
+    return EavesdropperView(list(captures), secret)
+
+
+# -- SRP, step by step -------------------------------------------------------------------------------
+
+def _hex_prefix(value: int | bytes | None, digits: int = 16) -> str:
+    if value is None:
+        return "-"
+    text = value.hex() if isinstance(value, bytes) else srp.int_to_hex(value)
+    return text[:digits] + ("…" if len(text) > digits else "")
+
+
+def _bits(value: int | bytes | None) -> str:
+    if value is None:
+        return "-"
+    return str(len(value) * 8) if isinstance(value, bytes) else str(value.bit_length())
+
+
+@dataclass(frozen=True)
+class SRPStep:
+    step: str           # "1", "2"...
+    who: str            # "client", "server", "both"
+    name: str           # "A", "B", "u"...
+    formula: str
+    value: int | bytes | None
+    on_the_wire: str    # "SRP_A", "SRP_B", "SALT", "PASSWORD_CLAIM_SIGNATURE" or "never"
+    server_agrees: bool | None = None   # client and server computed the same value (if known)
+
+
+class StepTable(ShowsAsTable):
+    """The steps of one USER_SRP_AUTH, as :func:`srp_steps` returns them."""
+
+    def __init__(self, steps: list[SRPStep], client: srp.CognitoSRP) -> None:
+        self.steps = steps
+        self.client = client
+
+    def __iter__(self):
+        return iter(self.steps)
+
+    def __len__(self) -> int:
+        return len(self.steps)
+
+    def __getitem__(self, name: str) -> SRPStep:
+        for step in self.steps:
+            if step.name == name:
+                return step
+        raise KeyError(name)
+
+    def table(self) -> Table:
+        """The steps as a :class:`~labkit.cognito.display.Table`; a "server" column when it was compared."""
+        with_server = any(s.server_agrees is not None for s in self.steps)
+        columns = ["step", "who", "value", "formula", "first hex digits", "bits", "on the wire"]
+        rows = []
+        for s in self.steps:
+            if s.name == "signature":
+                shown, bits = "(changes with TIMESTAMP)", "256"
+            elif s.name == "salt":      # as hashed and sent: padded hex ("00b4…")
+                text = srp.pad_hex(s.value)
+                shown, bits = text[:16] + ("…" if len(text) > 16 else ""), _bits(s.value)
+            else:
+                shown, bits = _hex_prefix(s.value), _bits(s.value)
+            row = [s.step, s.who, s.name, s.formula, shown, bits, s.on_the_wire]
+            if with_server:
+                row.append({True: "same", False: "DIFFERENT", None: ""}[s.server_agrees])
+            rows.append(row)
+        return Table(columns + ["server"] * with_server, rows, code=["value", "first hex digits"])
+
+
+def srp_steps(client: srp.CognitoSRP, server: srp.SRPServerSession | None = None) -> StepTable:
+    """Tabulate a finished exchange of ``client`` (after ``challenge_responses``).
+
+    With ``server`` (the lab's side, see :func:`server_session`), each value the server also
+    computes is compared. Values are shown as their first 16 hex digits and bit length.
+    """
+    if client.S is None:
+        raise ValueError("the client has not answered a challenge yet: call "
+                         "client.challenge_responses(challenge_parameters) first")
+    salt = srp._salt_to_int(client.salt)
+
+    def agree(name: str):
+        return None if server is None else getattr(server, name) == getattr(client, name)
+
+    steps = [
+        SRPStep("0", "server", "salt", "random, chosen at sign-up", salt, "SALT",
+                None if server is None else srp.pad_hex(salt) == server.salt_hex),
+        SRPStep("0", "both", "v", "g^x mod N (the server's: kept at sign-up)", client.v, "never",
+                None if server is None else server.verifier == client.v),
+        SRPStep("1", "client", "a", "random, up to 1024 bits", client.a, "never"),
+        SRPStep("1", "client", "A", "g^a mod N", client.A, "SRP_A", agree("A")),
+        SRPStep("2", "server", "B", "k·v + g^b mod N", client.B, "SRP_B", agree("B")),
+        SRPStep("3", "both", "u", "H(pad(A) ‖ pad(B))", client.u, "never", agree("u")),
+        SRPStep("4", "client", "x", "H(pad(salt) ‖ H(pool ‖ user ‖ ':' ‖ password))", client.x, "never"),
+        SRPStep("5", "both", "S", "client (B − k·g^x)^(a+u·x); server (A·v^u)^b", client.S, "never",
+                agree("S")),
+        SRPStep("6", "both", "key", "HKDF(pad(S), salt=pad(u), 'Caldera Derived Key')[:16]",
+                client.key, "never", agree("key")),
+        SRPStep("7", "client", "signature", "HMAC(key, pool ‖ user ‖ SECRET_BLOCK ‖ TIMESTAMP)",
+                None, "PASSWORD_CLAIM_SIGNATURE"),
+    ]
+    return StepTable(steps, client)
+
+
+# -- the lab's side -----------------------------------------------------------------------------------
+
+def _idp_state(lab):
+    return lab.user_pools         # raises LabNotRunning with a clear message if the lab stopped
+
+
+@dataclass(frozen=True)
+class StoredVerifier:
+    """What the lab keeps for a user's password: a salt and the verifier v = g^x mod N.
+
+    (The lab also keeps a SHA-256 digest of x, to check USER_PASSWORD_AUTH without a 3072-bit
+    exponentiation; like v, it cannot be turned back into the password.)
+    """
+
+    pool_id: str
+    username: str
+    salt: bytes
+    verifier: int
+
+    def matches(self, password: str) -> bool:
+        """Recompute g^x from a candidate password: True if it gives the stored verifier."""
+        return srp.compute_verifier(self.pool_id, self.username, password, self.salt) == self.verifier
+
+    def __repr__(self) -> str:
+        return (f"StoredVerifier(username={self.username!r}, salt={self.salt.hex()[:16]}… "
+                f"({len(self.salt)} bytes), verifier={_hex_prefix(self.verifier)} "
+                f"({self.verifier.bit_length()} bits), password: not stored)")
+
+
+def stored_verifier(lab, pool_id: str, username: str) -> StoredVerifier:
+    """The salt and verifier the lab keeps for ``username`` (the user's internal name)."""
+    state = _idp_state(lab)
+    try:
+        salt, verifier, _ = state.srp_verifiers[(pool_id, username)]
+    except KeyError:
+        raise KeyError(f"the lab keeps no password verifier for {username!r} in pool {pool_id}: "
+                       "is the user there, with a password?") from None
+    return StoredVerifier(pool_id, username, salt, verifier)
+
+
+def server_session(lab, secret_block: str) -> srp.SRPServerSession:
+    """The lab's side of the SRP attempt that sent ``secret_block`` (``SECRET_BLOCK``): its
+    ``b``, ``B``, ``u``, ``S`` and ``key``, to compare with the client's."""
+    attempt = _idp_state(lab).srp_attempts.get(secret_block)
+    if attempt is None or attempt.server is None:
+        raise KeyError("no SRP attempt of a known user has this SECRET_BLOCK in this lab")
+    return attempt.server

@@ -1,0 +1,10 @@
+"""User pools as Cognito runs them: what the lab does that moto doesn't, for cognito-idp.
+
+- :mod:`.state`   per-lab stores: codes, sessions, SRP attempts, TOTP secrets, tokens, lockout.
+- :mod:`.flows`   the API actions the lab answers itself (sign-up, sign-in, MFA, revocation...).
+- :mod:`.policy`  the password policy, with Cognito's rules and messages.
+
+Errors are :mod:`labkit.emulator.errors`; signing keys :mod:`labkit.emulator.keys`; the moto glue
+that wires these in is :mod:`labkit.emulator.moto_patches.cognitoidp`. Nothing here imports moto's
+response layer, so the behaviour can be read apart from the wire format.
+"""

@@ -1,0 +1,149 @@
+"""Per-lab state of the user-pool fidelity layer.
+
+Everything time-dependent is stamped with the lab clock (epoch seconds), so advancing
+``lab.clock`` expires codes, sessions, tokens and lockouts exactly as waiting would.
+"""
+from __future__ import annotations
+
+import base64
+import secrets
+import threading
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..keys import KeyRing
+
+CODE_DIGITS = 6
+SIGN_UP_CODE_TTL = 24 * 3600        # confirmation codes: 24 hours
+FORGOT_PASSWORD_CODE_TTL = 3600     # password-reset codes: 1 hour
+LOCKOUT_AFTER = 5                   # failed sign-ins before the temporary lock starts
+LOCKOUT_MAX_SECONDS = 15 * 60       # the lock doubles from 1 s up to about 15 minutes
+
+
+def lockout_seconds(failures: int) -> float:
+    """How long a user is locked right after their ``failures``-th failed sign-in in a row (0: not).
+
+    The documented shape: after five failures, from 1 second, doubling, up to about 15 minutes.
+    """
+    if not isinstance(failures, int) or isinstance(failures, bool) or failures < 0:
+        raise ValueError("failures is a count of failed sign-ins: 0, 1, 2, …")
+    if failures < LOCKOUT_AFTER:
+        return 0.0
+    return float(min(2 ** min(failures - LOCKOUT_AFTER, 20), LOCKOUT_MAX_SECONDS))
+
+
+@dataclass
+class CodeRecord:
+    code: str
+    expires_at: float
+    channel: str
+    destination: str
+
+
+@dataclass
+class ChallengeSession:
+    """What Cognito remembers between InitiateAuth and RespondToAuthChallenge."""
+
+    pool_id: str
+    client_id: str
+    username: str
+    challenge: str
+    expires_at: float
+    sms_code: str | None = None
+    mfa_setup_verified: bool = False
+
+
+@dataclass
+class SRPAttempt:
+    pool_id: str
+    client_id: str
+    username: str | None           # None: unknown user answered with a decoy challenge
+    server: Any                    # labkit.cognito.srp.SRPServerSession, or None for a decoy
+    expires_at: float
+    used: bool = False
+
+
+@dataclass
+class RefreshRecord:
+    pool_id: str
+    client_id: str
+    username: str
+    sub: str                       # a user deleted and re-created under the same name is someone else
+    origin_jti: str
+    auth_time: int
+    expires_at: float
+
+
+@dataclass
+class AccessRecord:
+    pool_id: str
+    client_id: str
+    username: str
+    sub: str
+    origin_jti: str
+    expires_at: float
+
+
+@dataclass
+class Lockout:
+    failures: int = 0
+    locked_until: float = 0.0
+
+
+@dataclass
+class TotpSecret:
+    secret: str
+    verified: bool = False
+
+
+@dataclass
+class IdpState:
+    """All per-lab stores, guarded by one lock (the lab's HTTP server is threaded)."""
+
+    lab: Any
+    keys: KeyRing = field(default_factory=KeyRing)
+    lock: threading.RLock = field(default_factory=threading.RLock)
+    codes: dict[tuple[str, str, str], CodeRecord] = field(default_factory=dict)   # (pool, user, purpose)
+    sessions: dict[str, ChallengeSession] = field(default_factory=dict)
+    srp_attempts: dict[str, SRPAttempt] = field(default_factory=dict)           # by SECRET_BLOCK
+    refresh_tokens: dict[str, RefreshRecord] = field(default_factory=dict)
+    access_tokens: dict[str, AccessRecord] = field(default_factory=dict)        # by jti
+    revoked_origins: set[str] = field(default_factory=set)                      # origin_jti of revoked families
+    lockouts: dict[tuple[str, str], Lockout] = field(default_factory=dict)
+    temporary_passwords: dict[tuple[str, str], float] = field(default_factory=dict)   # issued at
+    totp: dict[tuple[str, str], TotpSecret] = field(default_factory=dict)
+    decoy_key: bytes = field(default_factory=lambda: secrets.token_bytes(32))   # shapes decoy challenges
+    # (pool, user) -> (salt, verifier v = g^x, sha256 of x): never the password itself
+    srp_verifiers: dict[tuple[str, str], tuple[bytes, int, bytes]] = field(default_factory=dict)
+
+    # -- randomness, all from the lab's (possibly seeded) generator -------------------------
+    def code(self) -> str:
+        return self.lab.random_digits(CODE_DIGITS)
+
+    def opaque(self, nbytes: int = 48) -> str:
+        return base64.urlsafe_b64encode(self.lab.random_bytes(nbytes)).decode().rstrip("=")
+
+    def uuid(self) -> str:
+        h = self.lab.random_bytes(16).hex()
+        return f"{h[:8]}-{h[8:12]}-4{h[13:16]}-{'89ab'[int(h[16], 16) % 4]}{h[17:20]}-{h[20:]}"
+
+    def now(self) -> float:
+        return self.lab.clock.time()
+
+    # -- lockout ------------------------------------------------------------------------------
+    def is_locked(self, pool_id: str, username: str) -> bool:
+        entry = self.lockouts.get((pool_id, username))
+        return entry is not None and self.now() < entry.locked_until
+
+    def record_failure(self, pool_id: str, username: str) -> None:
+        entry = self.lockouts.setdefault((pool_id, username), Lockout())
+        entry.failures += 1
+        seconds = lockout_seconds(entry.failures)
+        if seconds:
+            entry.locked_until = self.now() + seconds
+
+    def record_success(self, pool_id: str, username: str) -> None:
+        self.lockouts.pop((pool_id, username), None)
+
+    def forget_pool(self, pool_id: str) -> None:
+        self.keys.forget(pool_id)
