@@ -24,8 +24,9 @@ Where the keys come from is the caller's choice: ``jwks_url=`` (the lab's: ``lab
 or :meth:`CognitoVerifier.for_lab`), ``jwks=`` (a JWKS document you already hold: nothing is
 fetched, as aws-jwt-verify's ``cacheJwks``), or by default AWS's own URL for the pool.
 
-JWT parsing, signature checking and JWKS fetching are PyJWT's (``jwt.decode``, ``PyJWKClient``);
-this module adds the Cognito rules on top and says, in words, which one a token broke.
+The signature math and JWKS fetching are PyJWT's (its RS256 algorithm, ``PyJWKClient``); this
+module parses the token once, adds the Cognito rules on top and says, in words, which one a token
+broke.
 """
 from __future__ import annotations
 
@@ -39,8 +40,6 @@ from typing import Any, Callable, Iterable, Mapping
 import jwt
 from jwt import PyJWKClient
 from jwt.exceptions import (
-    InvalidAlgorithmError,
-    InvalidSignatureError,
     PyJWKClientConnectionError,
     PyJWKClientError,
     PyJWKError,
@@ -105,6 +104,8 @@ class JwksKeys:
         self._client = (_CountingJwksClient(url, clock, cache_jwk_set=cache, lifespan=lifespan, timeout=timeout)
                         if url else None)
         self._document = _usable_keys(_jwk_set(document, "the JWKS document")) if document is not None else None
+        self._last_set: Any = None
+        self._last_keys: dict[str, Any] = {}
 
     @property
     def fetches(self) -> int:
@@ -131,10 +132,11 @@ class JwksKeys:
             raise JwksUnavailable(f"could not fetch {self.url} ({exc}){hint}") from None
         except (PyJWKClientError, PyJWKSetError, PyJWKError) as exc:
             raise JwksUnavailable(f"{self.url} did not return a usable JWKS ({exc})") from None
-        keys = _usable_keys(jwk_set)
+        if jwk_set is not self._last_set:      # PyJWKClient hands back its cached set: convert it once
+            self._last_set, self._last_keys = jwk_set, _usable_keys(jwk_set)
         if self._document is not None:
-            self._document = keys        # a fresher copy of the keys you handed over
-        return keys
+            self._document = self._last_keys    # a fresher copy of the keys you handed over
+        return self._last_keys
 
     def __repr__(self) -> str:
         if self._client is None:
@@ -164,9 +166,8 @@ def _usable_keys(jwk_set: jwt.PyJWKSet) -> dict[str, Any]:
 class Verification:
     """What the checks have established so far about one token.
 
-    ``claims`` are read *unverified* by the header check (the issuer check needs ``iss`` to know
-    whose keys to use) and replaced by the verified claims once the signature check passes
-    (``signature_verified``). ``keys``: whose keys the signature is checked with (chosen by the
+    ``claims`` are read by the header check, *unverified* (the issuer check needs ``iss`` to know
+    whose keys to use); the signature check then proves them (``signature_verified``). ``keys``: whose keys the signature is checked with (chosen by the
     issuer check; the verifier's own by default).
     """
 
@@ -198,8 +199,13 @@ def check_header(v: Verification) -> None:
         raise MalformedToken(f"the header is not base64url-encoded JSON ({exc})") from None
     if not isinstance(header, dict):
         raise MalformedToken("the header is not a JSON object")
-    v.header = header
-    v.claims = read_claims_unverified(token, header)
+    try:
+        claims = json.loads(base64url_decode(token.split(".", 2)[1]))
+    except (ValueError, TypeError) as exc:
+        raise MalformedToken(f"the payload is not base64url-encoded JSON ({exc})", header=header) from None
+    if not isinstance(claims, dict):
+        raise MalformedToken("the payload is not a JSON object", header=header)
+    v.header, v.claims = header, claims
 
 
 def check_issuer(v: Verification) -> None:
@@ -218,7 +224,8 @@ def check_issuer(v: Verification) -> None:
 def check_signature(v: Verification) -> None:
     """AlgorithmNotAllowed unless ``alg`` is RS256 (the token never chooses: checked before any key
     is looked up); UnknownKey / JwksUnavailable unless ``kid`` is a key of the pool; InvalidSignature
-    unless the RS256 signature matches. On success the claims are the verified ones."""
+    unless the RS256 signature matches. On success the claims read by ``check_header`` are proven
+    (``signature_verified``)."""
     alg = v.header.get("alg")
     if alg != ALGORITHM:
         hint = {"none": "an unsigned token: anyone could have written it",
@@ -227,19 +234,18 @@ def check_signature(v: Verification) -> None:
         raise AlgorithmNotAllowed(f"alg is {alg!r}, only RS256 is accepted" + (f" ({hint})" if hint else ""),
                                   header=v.header)
     key = v.verifier.signing_key(v.header, v.keys or v.verifier.keys)
+    signing_input, _, signature_b64 = v.token.rpartition(".")
     try:
-        claims = jwt.decode(v.token, key, algorithms=[ALGORITHM], options=_SIGNATURE_ONLY)
-    except InvalidSignatureError:
+        signature = base64url_decode(signature_b64)
+    except (ValueError, TypeError) as exc:
+        raise MalformedToken(f"the signature is not base64url ({exc})", header=v.header) from None
+    # PyJWT's RS256 (RSASSA-PKCS1-v1_5 with SHA-256) over header.payload, as the JWS spec defines it;
+    # the header and payload were parsed by check_header, so they are not parsed twice.
+    if not _RS256.verify(signing_input.encode(), key, signature):
         raise InvalidSignature("the signature does not match the header and payload under the "
                                f"pool's key {v.header.get('kid')!r}: the token was altered or forged",
-                               header=v.header, claims=v.claims) from None
-    except InvalidAlgorithmError as exc:   # unreachable after the alg check above; kept explicit
-        raise AlgorithmNotAllowed(str(exc), header=v.header) from None
-    except jwt.PyJWTError as exc:          # DecodeError and friends: not a well-formed JWS
-        raise MalformedToken(f"could not decode the token ({exc})", header=v.header) from None
-    if not isinstance(claims, dict):
-        raise MalformedToken("the payload is not a JSON object", header=v.header)
-    v.claims, v.signature_verified = claims, True
+                               header=v.header, claims=v.claims)
+    v.signature_verified = True
 
 
 def check_token_use(v: Verification) -> None:
@@ -340,11 +346,7 @@ def require_scopes(claims: dict, scopes: str | Iterable[str]) -> None:
                            actual=claims.get("scope"), claims=claims)
 
 
-# PyJWT checks the signature; the claims are ours to check, one named step at a time.
-_SIGNATURE_ONLY = {
-    "verify_signature": True, "verify_exp": False, "verify_nbf": False, "verify_iat": False,
-    "verify_aud": False, "verify_iss": False, "verify_sub": False, "verify_jti": False, "require": [],
-}
+_RS256 = jwt.algorithms.RSAAlgorithm(jwt.algorithms.RSAAlgorithm.SHA256)
 
 
 class CognitoVerifier:
