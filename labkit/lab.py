@@ -83,20 +83,20 @@ class Lab:
         self._thread: threading.Thread | None = None
         self._request_hooks: list[RequestHook] = []
         self._on_stop: list[Callable[[], None]] = []
-        self._services: dict[str, Any] = {}   # per-lab state of the emulator, by patched service
+        self._services: Any = None   # the emulator's per-service state (moto_patches.Services)
         self.endpoint_url: str | None = None
-        self._botocore_session = None
         self._saved_no_proxy: dict[str, str | None] = {}
 
     # -- lifecycle -------------------------------------------------------------------------
     def start(self) -> "Lab":
         """Start the lab (``with Lab() as lab`` does this for you) and return it."""
         global _live
-        from .emulator import moto_patches
+        from .emulator import keys, moto_patches
 
         with _live_lock:
             if self._server is not None:
                 return self
+            keys.prefetch_keys(2)    # the first pool's two signing keys, made while moto imports
             if _live is not None:
                 raise LabAlreadyRunning(
                     f"A lab is already running in this Python process at {_live.endpoint_url}. "
@@ -112,7 +112,7 @@ class Lab:
                 server = make_lab_server(self._requested_port, lambda: self._request_hooks)
             except BaseException:
                 moto_patches.uninstall_all()
-                self._services = {}
+                self._services = None
                 raise
             self._server = server
             self.endpoint_url = f"http://127.0.0.1:{server.server_port}"
@@ -145,7 +145,7 @@ class Lab:
             self._request_hooks.clear()
             moto_patches.uninstall_all()
             _reset_moto(None)
-            self._services = {}
+            self._services = None
             _restore_env(self._saved_no_proxy)
             if _live is self:
                 _live = None
@@ -175,12 +175,9 @@ class Lab:
         so nothing can reach real AWS.
         """
         self._require_running()
-        import botocore.session
         from botocore.config import Config
 
-        if self._botocore_session is None:      # building one costs ~0.1 s; clients share it
-            self._botocore_session = botocore.session.Session(session_vars=_ISOLATED_SESSION_VARS)
-        session = self._botocore_session
+        session = _shared_botocore_session()
         key, secret, token = ADMIN_ACCESS_KEY_ID, ADMIN_SECRET_ACCESS_KEY, None
         if credentials is not None:
             try:
@@ -209,14 +206,14 @@ class Lab:
         """What the lab keeps about user pools beyond moto (SRP verifiers, codes, sessions, tokens,
         lockouts, signing keys): :class:`labkit.emulator.user_pools.state.IdpState`."""
         self._require_running()
-        return self._services["cognitoidp"]
+        return self._services.get("cognitoidp")
 
     @property
     def identity_pools(self) -> "IdentityPools":
         """The identity-pool rules and state (roles, identities, issued credentials):
         :class:`labkit.emulator.identity_pools.IdentityPools`."""
         self._require_running()
-        return self._services["cognitoidentity"]
+        return self._services.get("cognitoidentity")
 
     # -- user pools as outside verifiers see them -----------------------------------------
     def issuer(self, user_pool_id: str) -> str:
@@ -304,6 +301,26 @@ def _reset_moto(seed: int | None) -> None:
 
     moto_api_backend.reset()
     mock_random.seed(seed if seed is not None else secrets.randbits(64))
+
+
+_botocore_lock = threading.Lock()
+_botocore_session = None
+
+
+def _shared_botocore_session():
+    """One isolated botocore session for every lab client in this process, reading its data files
+    (endpoints, service models) through moto's loader, so each file is parsed once per process."""
+    global _botocore_session
+    with _botocore_lock:
+        if _botocore_session is None:
+            import botocore.session
+            from moto.core.base_backend import AccountSpecificBackend
+
+            session = botocore.session.Session(session_vars=_ISOLATED_SESSION_VARS)
+            moto_loader = AccountSpecificBackend.get_session()._session.get_component("data_loader")
+            session.register_component("data_loader", moto_loader)
+            _botocore_session = session
+        return _botocore_session
 
 
 def _warm_moto_session() -> None:

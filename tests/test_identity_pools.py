@@ -426,7 +426,8 @@ def test_cognitoidentity_patches_are_undone_when_the_lab_stops():
     from moto.sts.responses import TokenResponse
 
     before = (CognitoIdentityResponse.get_id, CognitoIdentityPool.to_json, TokenResponse.assume_role_with_web_identity)
-    with Lab():
+    with Lab() as lab:
+        assert lab.identity_pools is not None         # installed on first use
         assert CognitoIdentityResponse.get_id is not before[0]
         assert hasattr(CognitoIdentityResponse, "set_identity_pool_roles")
     assert (CognitoIdentityResponse.get_id, CognitoIdentityPool.to_json,

@@ -17,7 +17,12 @@ def test_lab_serves_on_loopback_and_frees_the_port_when_it_stops():
         assert lab.endpoint_url.startswith("http://127.0.0.1:")
         port = int(lab.endpoint_url.rsplit(":", 1)[1])
         assert lab.client("cognito-idp").list_user_pools(MaxResults=5)["UserPools"] == []
-    with socket.socket() as s:      # the port is free again
+    with socket.socket() as s:      # the port is free again: nothing listens, a new server can bind it
+        assert s.connect_ex(("127.0.0.1", port)) != 0
+    with socket.socket() as s:
+        # SO_REUSEADDR as any server sets it: an old connection in TIME_WAIT on this port (the OS may
+        # have used it as a client port earlier in the run) must not count as "still bound".
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         s.bind(("127.0.0.1", port))
     assert "stopped" in repr(lab)
 

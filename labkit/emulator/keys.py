@@ -11,18 +11,53 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import queue
 import threading
 from dataclasses import dataclass, field
 
 import jwt
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-__all__ = ["new_rsa_key", "public_jwk", "thumbprint", "PoolSigningKey", "KeyRing"]
+__all__ = ["new_rsa_key", "prefetch_keys", "public_jwk", "thumbprint", "PoolSigningKey", "KeyRing"]
+
+# Generating a 2048-bit key takes ~70 ms, and the first sign-in of a new pool needs two. OpenSSL
+# releases the GIL while it works, so a background thread can make them while the lab starts
+# (importing moto holds the other core for ~0.4 s): the learner's first token does not wait.
+_spare_keys: "queue.SimpleQueue[rsa.RSAPrivateKey]" = queue.SimpleQueue()
+_prefetch_lock = threading.Lock()
+_prefetching = 0
+
+
+def _generate() -> rsa.RSAPrivateKey:
+    return rsa.generate_private_key(public_exponent=65537, key_size=2048)
+
+
+def prefetch_keys(count: int = 2) -> None:
+    """Make up to ``count`` spare keys in a background thread (keys are random, never reused)."""
+    global _prefetching
+    with _prefetch_lock:
+        wanted = count - _spare_keys.qsize() - _prefetching
+        if wanted <= 0:
+            return
+        _prefetching += wanted
+
+    def work() -> None:
+        global _prefetching
+        for _ in range(wanted):
+            key = _generate()
+            with _prefetch_lock:
+                _prefetching -= 1
+            _spare_keys.put(key)
+
+    threading.Thread(target=work, name="labkit-keygen", daemon=True).start()
 
 
 def new_rsa_key() -> rsa.RSAPrivateKey:
-    """A fresh 2048-bit RSA key (e = 65537), as Cognito uses for RS256."""
-    return rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    """A fresh 2048-bit RSA key (e = 65537), as Cognito uses for RS256: a spare one if ready."""
+    try:
+        return _spare_keys.get_nowait()
+    except queue.Empty:
+        return _generate()
 
 
 def thumbprint(public_key: rsa.RSAPublicKey) -> str:

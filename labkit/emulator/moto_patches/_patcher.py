@@ -1,6 +1,7 @@
 """Replace attributes on moto's classes and put the originals back."""
 from __future__ import annotations
 
+import dis
 from typing import Any
 
 from . import MotoInternalsChanged
@@ -41,3 +42,32 @@ def require(owner: Any, *names: str) -> None:
     if missing:
         where = getattr(owner, "__qualname__", repr(owner))
         raise MotoInternalsChanged(f"moto internals moved: {where} has no {', '.join(missing)}")
+
+
+def assigned_attributes(function: Any) -> list[str]:
+    """The ``self.<name>`` attributes ``function`` assigns, in the order its code assigns them.
+
+    Read from the compiled code (STORE_ATTR on ``self``), not the source file: no file read, no
+    tokenizing, so the check costs microseconds at every lab start.
+    """
+    names, previous = [], None
+    for instruction in dis.get_instructions(function):
+        if instruction.opname == "STORE_ATTR" and previous is not None and previous.argval == "self":
+            names.append(instruction.argval)
+        if instruction.opname.startswith("LOAD"):
+            previous = instruction
+    return names
+
+
+def require_assigned(cls: Any, *attributes: str) -> None:
+    """Raise MotoInternalsChanged unless ``cls.__init__`` still assigns each ``self.<attribute>``."""
+    assigned = set(assigned_attributes(cls.__init__))
+    missing = [a for a in attributes if a not in assigned]
+    if missing:
+        raise MotoInternalsChanged(
+            f"moto internals moved: {cls.__module__}.{cls.__qualname__} no longer sets {', '.join(missing)}")
+
+
+def names_used(function: Any) -> set[str]:
+    """Every global and attribute name ``function``'s code refers to (e.g. a class it catches)."""
+    return set(function.__code__.co_names)

@@ -27,15 +27,15 @@ Everything this module touches inside moto is listed in :func:`check_internals`,
 """
 from __future__ import annotations
 
-import inspect
 import json
 from datetime import datetime, timezone
 
 from . import MotoInternalsChanged
-from ._patcher import Patcher, require
+from ._patcher import Patcher, names_used, require, require_assigned
 
 _patcher = Patcher()
 _lab = None
+_identity_state = None   # the running lab's IdentityPools
 
 
 # -- what we rely on inside moto ----------------------------------------------------------------
@@ -75,18 +75,6 @@ def _moto():
     }
 
 
-def _require_assigned(cls, *attributes: str) -> None:
-    """Raise unless ``cls.__init__`` still assigns ``self.<attribute>`` for each attribute."""
-    try:
-        source = inspect.getsource(cls.__init__)
-    except (OSError, TypeError) as exc:
-        raise MotoInternalsChanged(f"cannot read {cls.__qualname__}.__init__: {exc}") from None
-    missing = [a for a in attributes if f"self.{a}" not in source]
-    if missing:
-        raise MotoInternalsChanged(
-            f"moto internals moved: {cls.__module__}.{cls.__qualname__} no longer sets {', '.join(missing)}")
-
-
 def check_internals() -> None:
     """Fail loudly if any moto internal these patches use has moved (see the module docstring)."""
     try:
@@ -97,24 +85,24 @@ def check_internals() -> None:
             "get_credentials_for_identity", "get_open_id_token", "list_identities", "delete_identity_pool",
             "describe_identity_pool", "_get_param", "backend")
     require(m["CognitoIdentityPool"], "to_json")
-    _require_assigned(m["CognitoIdentityPool"], "identity_pool_id", "allow_unauthenticated_identities",
+    require_assigned(m["CognitoIdentityPool"], "identity_pool_id", "allow_unauthenticated_identities",
                       "cognito_identity_providers")
-    _require_assigned(m["CognitoIdentityBackend"], "identity_pools", "pools_identities")
+    require_assigned(m["CognitoIdentityBackend"], "identity_pools", "pools_identities")
     require(m["TokenResponse"], "assume_role_with_web_identity", "_get_param")
     require(m["STSBackend"], "assume_role_with_web_identity")
     require(m["AssumedRole"], "arn", "user_id")
-    _require_assigned(m["AssumedRole"], "expiration", "access_key_id", "secret_access_key", "session_token")
+    require_assigned(m["AssumedRole"], "expiration", "access_key_id", "secret_access_key", "session_token")
     require(m["IAMBackend"], "get_role_by_arn")
-    _require_assigned(m["Role"], "assume_role_policy_document", "policies", "managed_policies", "id")
+    require_assigned(m["Role"], "assume_role_policy_document", "policies", "managed_policies", "id")
     require(m["Role"], "arn")
-    _require_assigned(m["Policy"], "versions", "default_version_id")
-    _require_assigned(m["DynamoDBBackend"], "tables")
-    _require_assigned(m["Table"], "hash_key_attr")
+    require_assigned(m["Policy"], "versions", "default_version_id")
+    require_assigned(m["DynamoDBBackend"], "tables")
+    require_assigned(m["Table"], "hash_key_attr")
     require(m["S3Backend"], "get_bucket")
-    _require_assigned(m["FakeBucket"], "policy")
+    require_assigned(m["FakeBucket"], "policy")
     import moto.core.responses as core_responses
 
-    if "ServiceException" not in inspect.getsource(core_responses.BaseResponse.call_action):
+    if "ServiceException" not in names_used(core_responses.BaseResponse.call_action):
         raise MotoInternalsChanged("moto internals moved: BaseResponse.call_action no longer serializes errors")
 
 
@@ -190,7 +178,7 @@ def _document(text) -> dict:
 
 # -- the patched API ----------------------------------------------------------------------------
 def _state():
-    return _lab.identity_pools
+    return _identity_state
 
 
 def _json_error(exc):
@@ -321,8 +309,9 @@ def install(lab):
     m = _moto()
     if _patcher.active:      # a lab that died without stopping
         uninstall()
+    global _identity_state
     _lab = lab
-    state = IdentityPools(lab, MotoBackend(lab))
+    state = _identity_state = IdentityPools(lab, MotoBackend(lab))
     ci, sts = m["CognitoIdentityResponse"], m["TokenResponse"]
     _originals.clear()
     _originals["to_json"] = _patcher.replace(m["CognitoIdentityPool"], "to_json", _pool_to_json)
@@ -346,7 +335,8 @@ def install(lab):
 
 def uninstall() -> None:
     """Put moto back as it was."""
-    global _lab
+    global _lab, _identity_state
     _patcher.undo()
+    _identity_state = None
     _originals.clear()
     _lab = None

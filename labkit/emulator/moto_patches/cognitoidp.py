@@ -16,11 +16,10 @@ Everything is undone by :func:`uninstall` when the lab stops.
 """
 from __future__ import annotations
 
-import inspect
 import json
 import re
 
-from ._patcher import Patcher, require
+from ._patcher import Patcher, assigned_attributes, names_used, require, require_assigned
 from . import MotoInternalsChanged
 
 _patcher = Patcher()
@@ -43,12 +42,9 @@ def check_internals() -> None:
     require(models, "cognitoidp_backends", "CognitoIdpUser", "CognitoIdpUserPool", "UserStatus")
     require(models.CognitoIdpBackend, "_validate_password", "sign_up", "admin_create_user")
     require(models, "jwk", "load_resource")
-    pool_init = inspect.getsource(models.CognitoIdpUserPool.__init__)
-    for name in ("id", "clients", "users", "access_tokens", "id_tokens", "refresh_tokens", "mfa_config",
-                 "sms_mfa_config", "token_mfa_config", "json_web_key"):
-        if f"self.{name} " not in pool_init and f"self.{name}:" not in pool_init:
-            raise MotoInternalsChanged(f"CognitoIdpUserPool.__init__ no longer sets self.{name}")
-    if "jwk.RSAKey.import_key" not in pool_init:
+    require_assigned(models.CognitoIdpUserPool, "id", "clients", "users", "access_tokens", "id_tokens",
+                     "refresh_tokens", "mfa_config", "sms_mfa_config", "token_mfa_config", "json_web_key")
+    if not {"jwk", "RSAKey", "import_key"} <= names_used(models.CognitoIdpUserPool.__init__):
         raise MotoInternalsChanged("CognitoIdpUserPool no longer loads its static key with jwk.RSAKey.import_key")
     require(models.CognitoIdpUserPool, "_get_user", "update_extended_config")
     user = models.CognitoIdpUser("us-east-1_probe", "probe", "Passw0rd!", models.UserStatus.CONFIRMED, [])
@@ -56,9 +52,9 @@ def check_internals() -> None:
             "software_token_mfa_enabled", "sms_mfa_enabled", "preferred_mfa_setting", "token_verified",
             "update_attributes", "password")
     # The password property needs username and user_pool_id set before password in __init__.
-    src = inspect.getsource(models.CognitoIdpUser.__init__)
-    if not (src.index("self.username") < src.index("self.password") and
-            src.index("self.user_pool_id") < src.index("self.password")):
+    order = assigned_attributes(models.CognitoIdpUser.__init__)
+    if not all(name in order for name in ("username", "user_pool_id", "password")) or not (
+            order.index("username") < order.index("password") > order.index("user_pool_id")):
         raise MotoInternalsChanged("CognitoIdpUser.__init__ now sets password before username/user_pool_id")
     for status in ("UNCONFIRMED", "CONFIRMED", "FORCE_CHANGE_PASSWORD", "RESET_REQUIRED"):
         if status not in models.UserStatus.__members__:
