@@ -64,13 +64,22 @@ class Lab:
         The region every client and issuer URL uses (default ``us-east-1``).
     port:
         0 (default) picks a free port.
+    https:
+        Serve TLS with a certificate from a throwaway CA made for this lab (``lab.ca_bundle``), for
+        clients that refuse plain HTTP (aws-jwt-verify's JWKS fetch). The lab's own clients and
+        ``lab.verifier`` trust it; others take ``lab.ca_bundle``.
     """
 
-    def __init__(self, seed: int | None = None, *, region: str = DEFAULT_REGION, port: int = 0) -> None:
+    def __init__(self, seed: int | None = None, *, region: str = DEFAULT_REGION, port: int = 0,
+                 https: bool = False) -> None:
         if seed is not None and not isinstance(seed, int):
             raise TypeError(f"seed must be an int or None, not {type(seed).__name__}")
         if not isinstance(port, int) or not 0 <= port < 65536:
             raise ValueError(f"port must be 0 (any free port) or 1–65535, not {port!r}")
+        if not isinstance(https, bool):
+            raise TypeError(f"https must be True or False, not {https!r}")
+        self.https = https
+        self._tls = None          # the LocalCA while an https lab runs
         self.seed = seed
         self.region = region
         self.account_id = DEFAULT_ACCOUNT_ID
@@ -109,13 +118,22 @@ class Lab:
             self._saved_no_proxy = _bypass_proxies_for_loopback()
             self._services = moto_patches.install_all(self)
             try:
-                server = make_lab_server(self._requested_port, lambda: self._request_hooks)
+                context = None
+                if self.https:
+                    from .emulator.tls import make_local_ca
+
+                    self._tls = make_local_ca()
+                    context = self._tls.server_context()
+                server = make_lab_server(self._requested_port, lambda: self._request_hooks, context)
             except BaseException:
                 moto_patches.uninstall_all()
                 self._services = None
+                if self._tls is not None:
+                    self._tls.remove()
+                    self._tls = None
                 raise
             self._server = server
-            self.endpoint_url = f"http://127.0.0.1:{server.server_port}"
+            self.endpoint_url = f"{'https' if self.https else 'http'}://127.0.0.1:{server.server_port}"
             self._thread = threading.Thread(target=server.serve_forever, name=f"labkit-{server.server_port}",
                                             kwargs={"poll_interval": 0.05}, daemon=True)
             self._thread.start()
@@ -146,6 +164,9 @@ class Lab:
             moto_patches.uninstall_all()
             _reset_moto(None)
             self._services = None
+            if self._tls is not None:
+                self._tls.remove()
+                self._tls = None
             _restore_env(self._saved_no_proxy)
             if _live is self:
                 _live = None
@@ -195,10 +216,24 @@ class Lab:
         extra = config.pop("config", None)
         if extra is not None:
             base = base.merge(extra)
+        if self._tls is not None:
+            config.setdefault("verify", self._tls.ca_bundle)
         return session.create_client(
             service_name, region_name=self.region, endpoint_url=self.endpoint_url,
             aws_access_key_id=key, aws_secret_access_key=secret, aws_session_token=token,
             config=base, **config)
+
+    @property
+    def ca_bundle(self) -> str | None:
+        """Path of the CA certificate an https lab's clients must trust (``None`` for http)."""
+        self._require_running()
+        return self._tls.ca_bundle if self._tls is not None else None
+
+    @property
+    def ssl_context(self):
+        """An ``ssl.SSLContext`` trusting an https lab's CA, for urllib / PyJWT clients (``None`` for http)."""
+        self._require_running()
+        return self._tls.client_context() if self._tls is not None else None
 
     # -- the emulator's state, typed --------------------------------------------------------
     @property

@@ -103,9 +103,10 @@ def _quiet_handler_class():
     return QuietRequestHandler
 
 
-def make_lab_server(port: int, hooks: Callable[[], list[RequestHook]]):
-    """A threaded werkzeug server on 127.0.0.1:``port`` (0: any free port), not yet serving."""
+def make_lab_server(port: int, hooks: Callable[[], list[RequestHook]], ssl_context=None):
+    """A threaded werkzeug server on 127.0.0.1:``port`` (0: any free port), not yet serving;
+    HTTPS when ``ssl_context`` is given (see :mod:`labkit.emulator.tls`)."""
     from werkzeug.serving import make_server
 
     return make_server("127.0.0.1", port, LabWSGI(hooks), threaded=True,
-                       request_handler=_quiet_handler_class())
+                       request_handler=_quiet_handler_class(), ssl_context=ssl_context)

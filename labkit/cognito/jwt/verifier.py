@@ -97,12 +97,12 @@ class JwksKeys:
     """
 
     def __init__(self, url: str | None, clock: Clock, *, document: Mapping | None = None,
-                 cache: bool = True, lifespan: float = 300.0, timeout: float = 10.0) -> None:
+                 cache: bool = True, lifespan: float = 300.0, timeout: float = 10.0, ssl_context=None) -> None:
         if url is None and document is None:
             raise ValueError("JwksKeys needs a JWKS url or a JWKS document")
         self.url = url
-        self._client = (_CountingJwksClient(url, clock, cache_jwk_set=cache, lifespan=lifespan, timeout=timeout)
-                        if url else None)
+        self._client = (_CountingJwksClient(url, clock, cache_jwk_set=cache, lifespan=lifespan, timeout=timeout,
+                                            ssl_context=ssl_context) if url else None)
         self._document = _usable_keys(_jwk_set(document, "the JWKS document")) if document is not None else None
         self._last_set: Any = None
         self._last_keys: dict[str, Any] = {}
@@ -381,6 +381,8 @@ class CognitoVerifier:
     cache_jwks:
         Keep the fetched JWKS (for ``jwks_lifespan`` seconds, default 300). ``False`` fetches it
         for every token: only the benchmark wants that.
+    ssl_context:
+        The ``ssl.SSLContext`` the JWKS fetch uses (an https lab's: ``lab.verifier`` passes it).
 
     ``verify(token)`` returns the claims or raises a
     :class:`~labkit.cognito.jwt.errors.JwtVerificationError` subclass.
@@ -390,7 +392,8 @@ class CognitoVerifier:
                  jwks_url: str | None = None, clock: Clock | None = None,
                  groups: str | Iterable[str] | None = None, scopes: str | Iterable[str] | None = None,
                  leeway: float = 5.0, *, jwks: Mapping | str | None = None, refetch_interval: float = 10.0,
-                 cache_jwks: bool = True, jwks_lifespan: float = 300.0, jwks_timeout: float = 10.0) -> None:
+                 cache_jwks: bool = True, jwks_lifespan: float = 300.0, jwks_timeout: float = 10.0,
+                 ssl_context=None) -> None:
         if token_use not in ("access", "id"):
             raise ValueError(f'token_use must be "access" or "id", not {token_use!r}')
         if leeway < 0 or refetch_interval < 0:
@@ -409,7 +412,7 @@ class CognitoVerifier:
         self.leeway = float(leeway)
         self.refetch_interval = float(refetch_interval)
         self.keys = JwksKeys(self.jwks_url, self.clock, document=jwks, cache=cache_jwks,
-                             lifespan=jwks_lifespan, timeout=jwks_timeout)
+                             lifespan=jwks_lifespan, timeout=jwks_timeout, ssl_context=ssl_context)
         self.checks: dict[str, Check] = dict(CHECKS)
         self._lock = threading.Lock()
 
@@ -419,6 +422,8 @@ class CognitoVerifier:
         """A verifier for a lab pool: its JWKS URL on the lab and the lab's clock (``lab.verifier``)."""
         options.setdefault("jwks_url", lab.jwks_url(user_pool_id))
         options.setdefault("clock", lab.clock)
+        if getattr(lab, "ssl_context", None) is not None:      # an https lab: trust its own CA
+            options.setdefault("ssl_context", lab.ssl_context)
         return cls(user_pool_id, client_id, **options)
 
     def replacing(self, **checks: Check) -> "CognitoVerifier":
