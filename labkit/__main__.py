@@ -6,7 +6,7 @@ import signal
 import sys
 import threading
 
-from .lab import ADMIN_ACCESS_KEY_ID, ADMIN_SECRET_ACCESS_KEY, Lab
+from .lab import ADMIN_ACCESS_KEY_ID, ADMIN_SECRET_ACCESS_KEY, Lab, LabError
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -20,7 +20,12 @@ def main(argv: list[str] | None = None) -> int:
     stop = threading.Event()
     signal.signal(signal.SIGINT, lambda *_: stop.set())
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    with Lab(seed=args.seed, port=args.port) as lab:
+    try:
+        lab = Lab(seed=args.seed, port=args.port).start()
+    except LabError as exc:
+        print(f"python -m labkit serve: {exc}", file=sys.stderr)
+        return 2
+    with lab:
         print(f"Cognito lab running at {lab.endpoint_url} (region {lab.region}). Ctrl-C stops it.")
         print("Try it with the AWS CLI (fake keys: the lab never reaches AWS):\n")
         print(f"  AWS_ACCESS_KEY_ID={ADMIN_ACCESS_KEY_ID} AWS_SECRET_ACCESS_KEY={ADMIN_SECRET_ACCESS_KEY} \\\n"
