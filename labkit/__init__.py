@@ -11,7 +11,7 @@ Three layers, imports pointing one way only (``tests/test_layers.py`` walks them
 """
 from .clock import LabClock
 from .inbox import Inbox, Message
-from .lab import Lab, LabAlreadyRunning, LabNotRunning, current_lab, new_lab
+from .lab import Lab, LabAlreadyRunning, LabError, LabNotRunning, current_lab, new_lab
 
-__all__ = ["Lab", "LabClock", "Inbox", "Message", "LabAlreadyRunning", "LabNotRunning",
+__all__ = ["Lab", "LabClock", "Inbox", "Message", "LabError", "LabAlreadyRunning", "LabNotRunning",
            "current_lab", "new_lab"]

@@ -6,7 +6,7 @@ import signal
 import sys
 import threading
 
-from .lab import ADMIN_ACCESS_KEY_ID, ADMIN_SECRET_ACCESS_KEY, Lab
+from .lab import ADMIN_ACCESS_KEY_ID, ADMIN_SECRET_ACCESS_KEY, Lab, LabError
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -22,7 +22,12 @@ def main(argv: list[str] | None = None) -> int:
     stop = threading.Event()
     signal.signal(signal.SIGINT, lambda *_: stop.set())
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    with Lab(seed=args.seed, port=args.port, https=args.https) as lab:
+    try:
+        lab = Lab(seed=args.seed, port=args.port, https=args.https).start()
+    except LabError as exc:
+        print(f"python -m labkit serve: {exc}", file=sys.stderr)
+        return 2
+    with lab:
         print(f"Cognito lab running at {lab.endpoint_url} (region {lab.region}). Ctrl-C stops it.")
         if lab.ca_bundle:
             print(f"TLS: trust {lab.ca_bundle} (AWS CLI: --ca-bundle; Node: NODE_EXTRA_CA_CERTS; "

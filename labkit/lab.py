@@ -16,6 +16,7 @@ moto keeps its state per process, so one lab runs at a time. Starting a second r
 """
 from __future__ import annotations
 
+import errno
 import os
 import random
 import secrets
@@ -31,7 +32,7 @@ if TYPE_CHECKING:
     from .emulator.identity_pools import IdentityPools
     from .emulator.user_pools.state import IdpState
 
-__all__ = ["Lab", "LabAlreadyRunning", "LabNotRunning", "LabRequest", "current_lab", "new_lab",
+__all__ = ["Lab", "LabError", "LabAlreadyRunning", "LabNotRunning", "LabRequest", "current_lab", "new_lab",
            "ADMIN_ACCESS_KEY_ID", "ADMIN_SECRET_ACCESS_KEY", "DEFAULT_REGION", "DEFAULT_ACCOUNT_ID"]
 
 #: Fake credentials the lab's admin clients sign with. moto ignores them; AWS would reject them.
@@ -44,11 +45,15 @@ _live_lock = threading.Lock()
 _live: "Lab | None" = None
 
 
-class LabAlreadyRunning(RuntimeError):
+class LabError(RuntimeError):
+    """A lab could not do what was asked (start on a taken port, for example); the message says what to do."""
+
+
+class LabAlreadyRunning(LabError):
     """Raised when a second lab is started while one is live in this process."""
 
 
-class LabNotRunning(RuntimeError):
+class LabNotRunning(LabError):
     """Raised when a stopped (or never started) lab is used."""
 
 
@@ -125,12 +130,19 @@ class Lab:
                     self._tls = make_local_ca()
                     context = self._tls.server_context()
                 server = make_lab_server(self._requested_port, lambda: self._request_hooks, context)
-            except BaseException:
+            except BaseException as exc:
+                # Leave the process as it was: moto unpatched and empty, NO_PROXY as the user had it.
                 moto_patches.uninstall_all()
                 self._services = None
+                self._request_hooks.clear()
                 if self._tls is not None:
                     self._tls.remove()
                     self._tls = None
+                _reset_moto(None)
+                _restore_env(self._saved_no_proxy)
+                self._saved_no_proxy = {}
+                if isinstance(exc, OSError):
+                    raise LabError(_bind_problem(self._requested_port, exc)) from None
                 raise
             self._server = server
             self.endpoint_url = f"{'https' if self.https else 'http'}://127.0.0.1:{server.server_port}"
@@ -388,6 +400,15 @@ def _bypass_proxies_for_loopback() -> dict[str, str | None]:
                 entries.append(host)
         os.environ[name] = ",".join(entries)
     return saved
+
+
+def _bind_problem(port: int, exc: OSError) -> str:
+    if exc.errno == errno.EADDRINUSE:
+        return (f"Port {port} on 127.0.0.1 is already in use (another lab, `python -m labkit serve`, or "
+                "another program). Start the lab with port=0 (the default) to pick a free port, or "
+                "choose another port.")
+    return (f"The lab cannot listen on 127.0.0.1:{port} ({exc.strerror or exc}). Start it with port=0 "
+            "(the default) to pick a free port, or choose another port.")
 
 
 def _restore_env(saved: dict[str, str | None]) -> None:

@@ -8,6 +8,7 @@ credentials). :func:`make_lab_server` binds the server to 127.0.0.1.
 from __future__ import annotations
 
 import io
+import socket
 from typing import Any, Callable
 from urllib.parse import parse_qs
 
@@ -105,8 +106,25 @@ def _quiet_handler_class():
 
 def make_lab_server(port: int, hooks: Callable[[], list[RequestHook]], ssl_context=None):
     """A threaded werkzeug server on 127.0.0.1:``port`` (0: any free port), not yet serving;
-    HTTPS when ``ssl_context`` is given (see :mod:`labkit.emulator.tls`)."""
-    from werkzeug.serving import make_server
+    HTTPS when ``ssl_context`` is given (see :mod:`labkit.emulator.tls`).
 
-    return make_server("127.0.0.1", port, LabWSGI(hooks), threaded=True,
-                       request_handler=_quiet_handler_class(), ssl_context=ssl_context)
+    The socket is bound here, not by werkzeug: werkzeug answers a taken port by printing to stderr
+    and calling ``sys.exit(1)``. Here the bind's ``OSError`` (``errno.EADDRINUSE`` for a taken
+    port) reaches the caller, which can say what to do.
+    """
+    from werkzeug.serving import ThreadedWSGIServer, make_server
+
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)   # as werkzeug's own bind does
+        sock.bind(("127.0.0.1", port))
+        sock.listen(ThreadedWSGIServer.request_queue_size)
+        # werkzeug serves a duplicate of the descriptor; ours is closed below either way.
+        server = make_server("127.0.0.1", port, LabWSGI(hooks), threaded=True,
+                             request_handler=_quiet_handler_class(), fd=sock.fileno(),
+                             ssl_context=ssl_context)
+    finally:
+        sock.close()
+    # What HTTPServer.server_bind would have set (without its reverse DNS look-up of the host).
+    server.server_name, server.server_port = "127.0.0.1", server.port
+    return server

@@ -5,17 +5,22 @@ What they change, and why (each line is a lesson raw moto would get wrong):
 - ``CognitoIdpUser.password`` becomes a property: setting a password stores an SRP salt and
   verifier (v = g^x), never the plaintext; reading it gives an object that compares a candidate
   password against the verifier, so moto's own ``user.password != old`` checks keep working.
-- The sign-in, sign-up, recovery, MFA and revocation actions are answered by
+- The sign-in, sign-up, recovery, MFA, revocation, ChangePassword and DeleteUser actions are answered by
   :mod:`labkit.emulator.user_pools.flows` (real SRP, codes, TOTP, lifetimes, lockout, PreventUserExistenceErrors,
-  ExplicitAuthFlows, SECRET_HASH). ``RevokeToken``, which moto lacks, is added.
+  ExplicitAuthFlows, SECRET_HASH). ``RevokeToken`` and ``DeleteUser``, which moto lacks, are added.
 - Every other action that takes an ``AccessToken`` first gets Cognito's checks: signature,
   expiry on the lab clock, revocation.
-- A request hook serves each pool's own JWKS and openid-configuration on the lab's endpoint.
+- A request hook answers every ``/<anything>/.well-known/jwks.json`` and ``openid-configuration``
+  path: the pool's own keys for a pool of this lab (GET, HEAD), 404 for any other pool id, 405 for
+  any other method. moto's routes for those paths, which serve one static key whose private half
+  ships inside moto, are replaced too, and moto's ``create_jwt`` (which signs with that key) refuses
+  to run: a token signed with moto's key never verifies against a lab URL.
 
 Everything is undone by :func:`uninstall` when the lab stops.
 """
 from __future__ import annotations
 
+import inspect
 import json
 import re
 
@@ -25,7 +30,15 @@ from . import MotoInternalsChanged
 _patcher = Patcher()
 _state = None          # the running lab's IdpState
 
-_WELL_KNOWN = re.compile(r"^/(?P<pool>[\w-]+_[0-9A-Za-z]+)/\.well-known/(?P<doc>jwks\.json|openid-configuration)$")
+# Any path that ends in /.well-known/jwks.json or /.well-known/openid-configuration (trailing
+# slashes tolerated): everything before it is taken as the pool id, whatever its shape.
+_WELL_KNOWN = re.compile(r"^/(?:(?P<pool>.*)/)?\.well-known/(?P<doc>jwks\.json|openid-configuration)/*$", re.DOTALL)
+_WELL_KNOWN_METHODS = ("GET", "HEAD")
+# moto's own routes for those documents (moto.cognitoidp.urls.url_paths), by the handler they name.
+_MOTO_WELL_KNOWN_ROUTES = {
+    "{0}/(?P<user_pool_id>[^/]+)/.well-known/jwks.json$": "serve_json_web_key",
+    "{0}/(?P<user_pool_id>[^/]+)/.well-known/openid-configuration$": "serve_openid_configuration",
+}
 
 def _moto():
     from moto.cognitoidp import models, responses
@@ -33,19 +46,26 @@ def _moto():
     return models, responses
 
 
+def _moto_urls():
+    from moto.cognitoidp import urls
+
+    return urls
+
+
 def check_internals() -> None:
     """Fail loudly if the moto internals these patches rely on have moved."""
     models, responses = _moto()
     R = responses.CognitoIdpResponse
-    require(R, "call_action", "_get_action", "serialized", "sign_up", "admin_create_user",
-            "create_user_pool_client", "update_user_pool_client", "get_user")
+    require(R, "call_action", "_get_action", "serialized", "sign_up", "admin_create_user", "admin_delete_user",
+            "create_user_pool_client", "update_user_pool_client", "get_user", "change_password")
     require(models, "cognitoidp_backends", "CognitoIdpUser", "CognitoIdpUserPool", "UserStatus")
-    require(models.CognitoIdpBackend, "_validate_password", "sign_up", "admin_create_user")
+    require(models.CognitoIdpBackend, "_validate_password", "sign_up", "admin_create_user", "admin_delete_user")
     require(models, "jwk", "load_resource")
     require_assigned(models.CognitoIdpUserPool, "id", "clients", "users", "access_tokens", "id_tokens",
                      "refresh_tokens", "mfa_config", "sms_mfa_config", "token_mfa_config", "json_web_key")
     if not {"jwk", "RSAKey", "import_key"} <= names_used(models.CognitoIdpUserPool.__init__):
         raise MotoInternalsChanged("CognitoIdpUserPool no longer loads its static key with jwk.RSAKey.import_key")
+    _check_static_key_routes(models, responses)
     require(models.CognitoIdpUserPool, "_get_user", "update_extended_config")
     user = models.CognitoIdpUser("us-east-1_probe", "probe", "Passw0rd!", models.UserStatus.CONFIRMED, [])
     require(user, "id", "username", "user_pool_id", "status", "enabled", "attribute_lookup", "groups",
@@ -59,6 +79,30 @@ def check_internals() -> None:
     for status in ("UNCONFIRMED", "CONFIRMED", "FORCE_CHANGE_PASSWORD", "RESET_REQUIRED"):
         if status not in models.UserStatus.__members__:
             raise MotoInternalsChanged(f"moto's UserStatus lost {status}")
+
+
+def _check_static_key_routes(models, responses) -> None:
+    """Where moto serves or uses its static key (kid "dummy") must be exactly where the patches look.
+
+    moto ships the private half of that key, so anything that serves it (a JWKS route) or signs with
+    it (``create_jwt``) would let anyone forge tokens that verify against the lab. A moto upgrade that
+    adds, renames or moves such a place fails here instead of quietly serving the key again.
+    """
+    urls = _moto_urls()
+    well_known = {path: getattr(handler, "__name__", repr(handler))
+                  for path, handler in urls.url_paths.items() if ".well-known" in path}
+    if well_known != _MOTO_WELL_KNOWN_ROUTES:
+        raise MotoInternalsChanged(f"moto.cognitoidp.urls now routes .well-known paths as {well_known}; "
+                                   f"the lab neutralises exactly {_MOTO_WELL_KNOWN_ROUTES}")
+    require(responses.CognitoIdpJsonWebKeyResponse, "json_web_key", "serve_json_web_key")
+    require(responses.CognitoIdpOpenIdConfigurationResponse, "serve_openid_configuration")
+    require(models.CognitoIdpUserPool, "create_jwt")
+    # Every place in moto.cognitoidp that loads the jwks resource files is one the lab has covered.
+    for module, expected in ((models, 1), (responses, 1)):
+        found = inspect.getsource(module).count("cognitoidp/resources/jwks-")
+        if found != expected:
+            raise MotoInternalsChanged(f"{module.__name__} loads moto's static JWKS {found} times "
+                                       f"(the lab neutralises {expected}); check what the new one serves")
 
 
 def public_jwks(lab, user_pool_id: str) -> dict:
@@ -172,7 +216,8 @@ def _install_actions(lab) -> None:
     _, responses = _moto()
     R = responses.CognitoIdpResponse
     originals = {name: getattr(R, name) for name in (
-        "sign_up", "admin_create_user", "create_user_pool_client", "update_user_pool_client", "call_action")}
+        "sign_up", "admin_create_user", "admin_delete_user", "create_user_pool_client", "update_user_pool_client",
+        "call_action")}
 
     def initiate_auth(self, p, b):
         return flows.initiate_auth(_state, b, p)
@@ -233,6 +278,20 @@ def _install_actions(lab) -> None:
         flows.sign_out_everywhere(_state, pool.id, user.username)
         return {}
 
+    def delete_user(self, p, b):
+        return flows.delete_user(_state, b, p)
+
+    def admin_delete_user(self, p, b):
+        pool = flows.find_pool(b, p.get("UserPoolId"))
+        user = pool._get_user(p.get("Username"))
+        result = _passthrough(originals["admin_delete_user"], self)
+        if user is not None:
+            flows.forget_user(_state, pool.id, user.username)
+        return result
+
+    def change_password(self, p, b):
+        return flows.change_password(_state, b, p)
+
     def admin_create_user(self, p, b):
         pool = flows.find_pool(b, p.get("UserPoolId"))
         if p.get("MessageAction") == "RESEND":
@@ -268,6 +327,7 @@ def _install_actions(lab) -> None:
         "revoke_token": revoke_token, "global_sign_out": global_sign_out,
         "admin_user_global_sign_out": admin_user_global_sign_out, "admin_create_user": admin_create_user,
         "create_user_pool_client": create_user_pool_client, "update_user_pool_client": update_user_pool_client,
+        "delete_user": delete_user, "admin_delete_user": admin_delete_user, "change_password": change_password,
     }
     for name, handler in handlers.items():
         _patcher.replace(R, name, _make_action(handler), must_exist=False)
@@ -305,32 +365,89 @@ def _passthrough(original, response):
 
 
 # -- the JWKS / openid-configuration endpoints -------------------------------------------------
-def _well_known_hook(request):
-    if request.method != "GET":
-        return None
-    match = _WELL_KNOWN.match(request.path)
+def _json(status: int, body: dict, headers: dict | None = None) -> tuple[int, dict, bytes]:
+    return status, {"Content-Type": "application/json", **(headers or {})}, json.dumps(body).encode()
+
+
+def well_known_answer(method: str, path: str) -> tuple[int, dict, bytes] | None:
+    """What the lab answers for ``method path`` if it is a JWKS / openid-configuration path, else None.
+
+    A pool of this lab: its own keys or discovery document (GET, HEAD); 405 with ``Allow: GET, HEAD``
+    for any other method (the document exists, the method does not apply; nothing of a key is
+    sent). Any other pool id, whatever its shape: 404 ResourceNotFoundException, for every method.
+    """
+    match = _WELL_KNOWN.match(path or "")
     if not match:
+        return None
+    lab = _state.lab
+    pool_id = match["pool"]
+    if not pool_id:
+        return _json(404, {"__type": "ResourceNotFoundException",
+                           "message": f"No user pool id in the path: use /<pool id>/.well-known/{match['doc']}."})
+    if pool_id not in _backend(lab).user_pools:
+        return _json(404, {"__type": "ResourceNotFoundException", "message": f"User pool {pool_id} does not exist."})
+    if method not in _WELL_KNOWN_METHODS:
+        return _json(405, {"__type": "MethodNotAllowedException",
+                           "message": f"{method} is not supported here: the pool's {match['doc']} is read with GET."},
+                     {"Allow": ", ".join(_WELL_KNOWN_METHODS)})
+    if match["doc"] == "jwks.json":
+        return _json(200, _state.keys.jwks(pool_id))
+    return _json(200, {
+        "issuer": lab.issuer(pool_id), "jwks_uri": lab.jwks_url(pool_id),
+        "id_token_signing_alg_values_supported": ["RS256"],
+        "subject_types_supported": ["public"], "response_types_supported": ["code", "token"],
+        "scopes_supported": ["openid", "email", "phone", "profile"],
+        "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
+        "claims_supported": ["aud", "auth_time", "cognito:username", "email", "email_verified",
+                             "exp", "iat", "iss", "phone_number", "phone_number_verified", "sub",
+                             "token_use"]})
+
+
+def _well_known_hook(request):
+    answer = well_known_answer(request.method, request.path)
+    if answer is None:
         return None
     from werkzeug.wrappers import Response
 
-    lab = _state.lab
-    pool_id = match["pool"]
-    if pool_id not in _backend(lab).user_pools:
-        body = {"__type": "ResourceNotFoundException", "message": f"User pool {pool_id} does not exist."}
-        return Response(json.dumps(body), status=404, mimetype="application/json")
-    if match["doc"] == "jwks.json":
-        body = _state.keys.jwks(pool_id)
-    else:
-        issuer = lab.issuer(pool_id)
-        body = {"issuer": issuer, "jwks_uri": lab.jwks_url(pool_id),
-                "id_token_signing_alg_values_supported": ["RS256"],
-                "subject_types_supported": ["public"], "response_types_supported": ["code", "token"],
-                "scopes_supported": ["openid", "email", "phone", "profile"],
-                "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
-                "claims_supported": ["aud", "auth_time", "cognito:username", "email", "email_verified",
-                                     "exp", "iat", "iss", "phone_number", "phone_number_verified", "sub",
-                                     "token_use"]}
-    return Response(json.dumps(body), status=200, mimetype="application/json")
+    status, headers, body = answer
+    return Response(body, status=status, headers=headers)   # werkzeug drops the body for HEAD
+
+
+def _moto_well_known_route(request, full_url, headers):
+    """Stands in for moto's static-key routes: the same answer as the hook, never moto's key."""
+    from urllib.parse import unquote, urlparse
+
+    path = getattr(request, "path", None) or unquote(urlparse(full_url).path)
+    return well_known_answer(getattr(request, "method", "GET"), path) or _json(
+        404, {"__type": "ResourceNotFoundException", "message": "Not found."})
+
+
+def _refuse_static_key(self, *args, **kwargs):
+    """moto's ``create_jwt`` signs with its static key: the lab mints every token itself."""
+    from .. import errors as E
+
+    raise E.CognitoError("UnsupportedOperationException",
+                         "moto tried to sign a token with its static key; the lab signs tokens with each "
+                         "pool's own key and does not let moto's key be used.")
+
+
+def _neutralise_static_key(models, responses) -> None:
+    urls = _moto_urls()
+    for path, handler_name in _MOTO_WELL_KNOWN_ROUTES.items():
+        _patcher.replace_item(urls.url_paths, path, _named(_moto_well_known_route, handler_name))
+    _patcher.replace(responses.CognitoIdpJsonWebKeyResponse, "json_web_key", json.dumps({"keys": []}).encode())
+    _patcher.replace(models.CognitoIdpUserPool, "create_jwt", _refuse_static_key)
+    # moto loads the same static private key (kid "dummy") into every pool, ~0.1 s each; the lab
+    # signs with per-pool keys and never uses it, so pools skip that work and hold no key at all.
+    _patcher.replace(models, "jwk", _NoStaticKey)
+
+
+def _named(function, name: str):
+    """A copy of ``function`` under moto's handler name (moto's Flask app names endpoints after it)."""
+    def route(request, full_url, headers):
+        return function(request, full_url, headers)
+    route.__name__ = route.__qualname__ = name
+    return route
 
 
 # -- install / uninstall -----------------------------------------------------------------------
@@ -339,14 +456,12 @@ def install(lab) -> "IdpState":
     global _state
     from ..user_pools.state import IdpState
 
-    models, _ = _moto()
+    models, responses = _moto()
     if _patcher.active:
         uninstall()
     _state = IdpState(lab)
     _patcher.replace(models.CognitoIdpUser, "password", property(_get_password, _set_password), must_exist=False)
-    # moto loads the same static private key (kid "dummy") into every pool, ~0.1 s each; the lab
-    # signs with per-pool keys and never uses it, so pools skip that work.
-    _patcher.replace(models, "jwk", _NoStaticKey)
+    _neutralise_static_key(models, responses)
     _patcher.replace(models.CognitoIdpBackend, "_validate_password", _validate_password)
     _install_actions(lab)
     lab.add_request_hook(_well_known_hook)

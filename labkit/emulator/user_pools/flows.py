@@ -48,6 +48,8 @@ LEGACY_FLOW_NAMES = {"USER_PASSWORD_AUTH": ExplicitAuthFlow.ALLOW_USER_PASSWORD_
 DEFAULT_FLOWS = {ExplicitAuthFlow.ALLOW_USER_SRP_AUTH, ExplicitAuthFlow.ALLOW_CUSTOM_AUTH,
                  ExplicitAuthFlow.ALLOW_REFRESH_TOKEN_AUTH}
 AUTH_SESSION_MINUTES = 3      # the client's AuthSessionValidity default
+# How far an SRP TIMESTAMP may be from the lab clock. Cognito documents no number: the lab's choice.
+SRP_TIMESTAMP_TOLERANCE = 5 * 60
 TOTP_WINDOW_STEPS = 1         # accept the previous and next 30-second step too
 
 
@@ -457,6 +459,52 @@ def sign_out_everywhere(state: IdpState, pool_id: str, username: str) -> None:
             state.revoked_origins.add(record.origin_jti)
 
 
+def forget_user(state: IdpState, pool_id: str, username: str) -> None:
+    """A deleted user is gone: their tokens are revoked and nothing the lab kept about them (password
+    verifier, TOTP secrets, codes, lockout, sessions, SRP attempts) carries over to a namesake."""
+    sign_out_everywhere(state, pool_id, username)
+    state.srp_verifiers.pop((pool_id, username), None)
+    state.lockouts.pop((pool_id, username), None)
+    state.temporary_passwords.pop((pool_id, username), None)
+    for key in [k for k in state.totp if k[-2:] == (pool_id, username)]:
+        del state.totp[key]
+    for key in [k for k in state.codes if k[:2] == (pool_id, username)]:
+        del state.codes[key]
+    for key in [k for k, v in state.sessions.items() if (v.pool_id, v.username) == (pool_id, username)]:
+        del state.sessions[key]
+    for attempt in state.srp_attempts.values():
+        if (attempt.pool_id, attempt.username) == (pool_id, username):
+            attempt.used = True
+
+
+def delete_user(state: IdpState, backend, params: dict) -> dict:
+    """DeleteUser: a signed-in user deletes their own profile. They can no longer sign in, and the
+    tokens they hold stop working."""
+    record = check_access_token(state, backend, params.get("AccessToken"))
+    backend.admin_delete_user(record.pool_id, record.username)   # moto's model: groups and the user
+    forget_user(state, record.pool_id, record.username)
+    return {}
+
+
+def change_password(state: IdpState, backend, params: dict) -> dict:
+    """ChangePassword: the proposed password must satisfy the pool's policy, the previous one must be
+    the user's (else NotAuthorizedException "Incorrect username or password.")."""
+    record = check_access_token(state, backend, params.get("AccessToken"))
+    pool = find_pool(backend, record.pool_id)
+    user = pool._get_user(record.username)
+    proposed = params.get("ProposedPassword")
+    if not isinstance(proposed, str):
+        raise E.invalid_parameter("Missing required parameter ProposedPassword")
+    policy.validate_password(pool, proposed)
+    if not password_matches(state, pool, user, params.get("PreviousPassword")):
+        raise E.not_authorized(E.INCORRECT_CREDENTIALS)
+    from moto.cognitoidp.models import UserStatus
+    user.password = proposed
+    if _status(user) in ("RESET_REQUIRED", "FORCE_CHANGE_PASSWORD"):
+        user.status = UserStatus.CONFIRMED
+    return {}
+
+
 def _refresh(state: IdpState, pool, client, params: dict) -> dict:
     token = params.get("REFRESH_TOKEN")
     record = state.refresh_tokens.get(token)
@@ -625,12 +673,14 @@ def _srp_start(state: IdpState, pool, client, params: dict) -> dict:
 
 
 def _srp_finish(state: IdpState, pool, client, responses: dict) -> dict:
+    block = responses.get("PASSWORD_CLAIM_SECRET_BLOCK")
+    attempt = state.srp_attempts.get(block) if isinstance(block, str) else None
+    fresh = attempt is not None and not attempt.used
+    if attempt is not None:
+        attempt.used = True      # a secret block is single-use, whatever goes wrong below
     _require(responses, "USERNAME", "PASSWORD_CLAIM_SECRET_BLOCK", "PASSWORD_CLAIM_SIGNATURE", "TIMESTAMP")
-    block = responses["PASSWORD_CLAIM_SECRET_BLOCK"]
-    attempt = state.srp_attempts.get(block)
-    if attempt is None or attempt.used or attempt.client_id != client.id:
+    if not fresh or attempt.client_id != client.id:
         raise E.not_authorized("Invalid session for the user.")
-    attempt.used = True          # a secret block is single-use
     if state.now() > attempt.expires_at:
         raise E.not_authorized(E.SESSION_EXPIRED)
     if attempt.username is None:
@@ -642,14 +692,21 @@ def _srp_finish(state: IdpState, pool, client, responses: dict) -> dict:
     if state.is_locked(pool.id, user.username):
         raise E.not_authorized(E.PASSWORD_ATTEMPTS_EXCEEDED)
     signature, timestamp = responses.get("PASSWORD_CLAIM_SIGNATURE"), responses.get("TIMESTAMP")
-    try:    # Cognito wants "Sat Jan 1 00:00:00 UTC 2022": a zero-padded day is the classic interop bug
-        srp.parse_timestamp(timestamp)
-    except (TypeError, ValueError):
-        timestamp = None
-    if not (signature and timestamp and attempt.server.verify(signature, block, timestamp)):
+    if not (signature and _timestamp_ok(state, timestamp) and attempt.server.verify(signature, block, timestamp)):
         state.record_failure(pool.id, user.username)
         raise E.not_authorized(E.INCORRECT_CREDENTIALS)
     return after_password(state, pool, client, user)
+
+
+def _timestamp_ok(state: IdpState, timestamp) -> bool:
+    """TIMESTAMP has Cognito's shape ("Sat Jan 1 00:00:00 UTC 2022": a zero-padded day is the classic
+    interop bug) and lies within SRP_TIMESTAMP_TOLERANCE of the lab clock, either side."""
+    try:
+        signed_at = srp.parse_timestamp(timestamp)
+    except (TypeError, ValueError):
+        return False
+    # TIMESTAMP has whole seconds: compare with the lab clock's current second.
+    return abs(signed_at.timestamp() - int(state.now())) <= SRP_TIMESTAMP_TOLERANCE
 
 
 def _pool_and_client(backend, params: dict, admin_pool_id: str | None):
