@@ -92,7 +92,7 @@ class Lab:
     def start(self) -> "Lab":
         """Start the lab (``with Lab() as lab`` does this for you) and return it."""
         global _live
-        from .emulator import moto_patches
+        from .emulator import moto_patches, validation
 
         with _live_lock:
             if self._server is not None:
@@ -107,6 +107,7 @@ class Lab:
             _reset_moto(self.seed)
             _warm_moto_session()
             self._saved_no_proxy = _bypass_proxies_for_loopback()
+            self.add_request_hook(validation.request_hook)     # first: AWS checks a request first
             self._services = moto_patches.install_all(self)
             try:
                 server = make_lab_server(self._requested_port, lambda: self._request_hooks)
