@@ -180,7 +180,11 @@ class Lab:
         from botocore.config import Config
 
         if self._botocore_session is None:      # building one costs ~0.1 s; clients share it
+            from .emulator.validation import shared_loader
+
             self._botocore_session = botocore.session.Session(session_vars=_ISOLATED_SESSION_VARS)
+            # one loader per process: the service models it parsed serve every lab and the validation
+            self._botocore_session.register_component("data_loader", shared_loader())
         session = self._botocore_session
         key, secret, token = ADMIN_ACCESS_KEY_ID, ADMIN_SECRET_ACCESS_KEY, None
         if credentials is not None:

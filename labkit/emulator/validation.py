@@ -38,7 +38,7 @@ import unicodedata
 from itertools import groupby
 from typing import Any, Iterator
 
-__all__ = ["SERVICES", "MAX_QUOTED", "service_model", "operations", "validate", "request_hook",
+__all__ = ["SERVICES", "MAX_QUOTED", "shared_loader", "service_model", "operations", "validate", "request_hook",
            "java_pattern", "JavaPattern", "RequestRejected"]
 
 #: X-Amz-Target prefix -> botocore service name, for the services whose requests are checked here.
@@ -72,18 +72,33 @@ def _serialization(message: str) -> RequestRejected:
 
 
 # -- the service models ---------------------------------------------------------------------------
-def service_model(service: str) -> dict:
-    """botocore's service model of ``service`` ("cognito-idp", "cognito-identity"), loaded once."""
+def shared_loader():
+    """The process's one ``botocore.loaders.Loader`` (parsing a model costs ~0.1 s; it caches them).
+
+    :meth:`labkit.Lab.client` gives it to the lab's botocore session too, so the lab's clients and
+    these checks parse each model once per process.
+    """
     global _loader
     with _lock:
-        model = _models.get(service)
-        if model is None:
-            if _loader is None:
-                from botocore.loaders import create_loader
+        if _loader is None:
+            from botocore.loaders import create_loader
 
-                _loader = create_loader()
-            model = _models[service] = _loader.load_service_model(service, "service-2")
-        return model
+            _loader = create_loader()
+        return _loader
+
+
+def service_model(service: str) -> dict:
+    """botocore's service model of ``service`` ("cognito-idp", "cognito-identity"), loaded once."""
+    model = _models.get(service)
+    if model is None:
+        loader = shared_loader()
+        with _lock:
+            model = _models.get(service)
+            if model is None:
+                # api_version=None as botocore's clients pass it: the loader's cache key is the same,
+                # so a model a lab client already parsed is not parsed again (never mutate it)
+                model = _models[service] = loader.load_service_model(service, "service-2", api_version=None)
+    return model
 
 
 def operations(service: str) -> list[str]:
