@@ -105,7 +105,7 @@ class Lab:
     def start(self) -> "Lab":
         """Start the lab (``with Lab() as lab`` does this for you) and return it."""
         global _live
-        from .emulator import keys, moto_patches
+        from .emulator import keys, moto_patches, validation
 
         with _live_lock:
             if self._server is not None:
@@ -121,6 +121,7 @@ class Lab:
             _reset_moto(self.seed)
             _warm_moto_session()
             self._saved_no_proxy = _bypass_proxies_for_loopback()
+            self.add_request_hook(validation.request_hook)     # first: AWS checks a request first
             self._services = moto_patches.install_all(self)
             try:
                 context = None
@@ -361,11 +362,11 @@ def _shared_botocore_session():
     with _botocore_lock:
         if _botocore_session is None:
             import botocore.session
-            from moto.core.base_backend import AccountSpecificBackend
+
+            from .emulator.validation import shared_loader
 
             session = botocore.session.Session(session_vars=_ISOLATED_SESSION_VARS)
-            moto_loader = AccountSpecificBackend.get_session()._session.get_component("data_loader")
-            session.register_component("data_loader", moto_loader)
+            session.register_component("data_loader", shared_loader())
             _botocore_session = session
         return _botocore_session
 

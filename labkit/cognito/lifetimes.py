@@ -3,7 +3,8 @@
 Cognito facts, used by the emulator (to mint and refuse) and by the lessons (to explain):
 ``AccessTokenValidity`` / ``IdTokenValidity`` / ``RefreshTokenValidity`` are numbers in the units
 of ``TokenValidityUnits`` (default hours, hours, days); no value means 60 minutes, 60 minutes and
-30 days. Access and ID tokens may live 5 minutes to 1 day, refresh tokens 1 hour to 3650 days.
+30 days (a ``RefreshTokenValidity`` of 0 too). Access and ID tokens may live 5 minutes to 1 day,
+refresh tokens 1 hour to 3650 days.
 
     >>> token_validity_seconds({"AccessTokenValidity": 5, "TokenValidityUnits": {"AccessToken": "minutes"}},
     ...                        "AccessToken")
@@ -33,17 +34,21 @@ def token_validity_seconds(client_config: dict, kind: str) -> int:
     """Lifetime in seconds of ``kind`` ("AccessToken" | "IdToken" | "RefreshToken") for a client.
 
     A value without units uses Cognito's default units (hours for access and ID tokens, days for
-    refresh tokens); no value at all means the default lifetime. Raises ``ValueError`` for units
-    Cognito does not know.
+    refresh tokens); no value at all means the default lifetime, and so does a
+    ``RefreshTokenValidity`` of 0 (the API reference: "You can't set RefreshTokenValidity to 0. If
+    you do, Amazon Cognito overrides the value with the default value of 30 days."). Raises
+    ``ValueError`` for units Cognito does not know and for a value that is not a whole number.
     """
     value = client_config.get(CONFIG_KEY[kind])
-    if value is None:
+    if value is None or (kind == "RefreshToken" and value == 0 and not isinstance(value, bool)):
         return DEFAULT_VALUES[kind] * UNIT_SECONDS[DEFAULT_UNITS[kind]]
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValueError(f"{CONFIG_KEY[kind]} must be a whole number, not {value!r}.")
     units = (client_config.get("TokenValidityUnits") or {}).get(kind) or DEFAULT_UNITS[kind]
     if units not in UNIT_SECONDS:
         raise ValueError(
             f"TokenValidityUnits.{kind} must be one of seconds, minutes, hours or days, not {units!r}.")
-    return int(value) * UNIT_SECONDS[units]
+    return value * UNIT_SECONDS[units]
 
 
 def range_problem(client_config: dict) -> str | None:

@@ -7,7 +7,8 @@
 - :mod:`.errors`         Cognito's exceptions as the wire carries them.
 - :mod:`.moto_patches`   the only code that touches moto's internals, one module per service,
                          pinned to the tested moto version.
-- :mod:`.server`         the lab's HTTP side (request hooks, then moto's dispatcher).
+- :mod:`.validation`     every Cognito request checked against botocore's model first, as AWS does.
+- :mod:`.server`         the lab's HTTP side (request hooks, then moto's dispatcher); never a 500 page.
 
 It may use :mod:`labkit.cognito` (Cognito's own rules: passwords, lifetimes, SRP); it never
 imports :mod:`labkit.course`. :class:`labkit.Lab` starts and stops it.

@@ -4,19 +4,75 @@
 read, and who signed it). A hook returns ``None`` to pass the request on, or a werkzeug
 ``Response`` to answer it itself (the JWKS endpoints, IAM enforcement for identity-pool
 credentials). :func:`make_lab_server` binds the server to 127.0.0.1.
+
+Whatever a client sends, the answer is an HTTP response in AWS's JSON error shape
+(``{"__type": ..., "message": ...}``), never werkzeug's HTML page with a traceback:
+
+- a ``Content-Length`` that is not a non-negative integer: 400 at once, nothing read;
+- a body over :data:`MAX_BODY_BYTES`: 413, nothing read;
+- a JSON body nested deeper than :data:`MAX_JSON_DEPTH`: 400 ``SerializationException``;
+- any exception the lab or moto did not expect: 500 ``InternalErrorException`` (the error type and
+  status Cognito documents for its own internal errors); the traceback goes to the ``logging``
+  logger ``labkit.emulator.server``, never into a notebook.
+
+Errors moto raises itself (its ``JsonRESTError`` responses) pass through unchanged.
 """
 from __future__ import annotations
 
 import io
+import json
+import logging
+import re
 import socket
 from typing import Any, Callable
 from urllib.parse import parse_qs
 
-__all__ = ["LabRequest", "RequestHook", "LabWSGI", "make_lab_server"]
+__all__ = ["LabRequest", "RequestHook", "LabWSGI", "make_lab_server", "json_error",
+           "MAX_BODY_BYTES", "MAX_JSON_DEPTH"]
+
+#: The largest request body the lab reads (AWS does not document Cognito's limit).
+MAX_BODY_BYTES = 1024 * 1024
+#: The deepest nesting of arrays and objects a JSON body may have (no Cognito request needs 10).
+MAX_JSON_DEPTH = 64
+
+log = logging.getLogger(__name__)
+log.addHandler(logging.NullHandler())   # nothing on stderr (a notebook's output) unless the user asks
+
+_CONTENT_LENGTH = re.compile(r"[0-9]+")
+_JSON_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"', re.DOTALL)
+_NOT_BRACKETS = bytes(set(range(256)) - set(b"[]{}"))
+
+
+def json_error(error_type: str, message: str, status: int = 400):
+    """A werkzeug Response in AWS's JSON error shape: ``{"__type": error_type, "message": message}``."""
+    from werkzeug.wrappers import Response
+
+    return Response(json.dumps({"__type": error_type, "message": message}), status=status,
+                    headers={"x-amzn-ErrorType": error_type}, content_type="application/x-amz-json-1.1")
+
+
+def json_too_deep(body: bytes, limit: int = MAX_JSON_DEPTH) -> bool:
+    """True if ``body``, read as JSON, nests arrays/objects more than ``limit`` deep.
+
+    Brackets inside JSON strings do not count. Cheap: a body with at most ``limit`` opening
+    brackets is never scanned.
+    """
+    if body.count(b"[") + body.count(b"{") <= limit:
+        return False
+    brackets = _JSON_STRING.sub(b"", body).translate(None, _NOT_BRACKETS)
+    depth = 0
+    for byte in brackets:
+        depth += 1 if byte in (0x5B, 0x7B) else -1
+        if depth > limit:
+            return True
+    return False
 
 
 class LabRequest:
-    """A request as the lab's hooks see it: WSGI environ plus the already-read body."""
+    """A request as the lab's hooks see it: WSGI environ plus the already-read body.
+
+    A hook may replace ``body``; moto then reads the new one.
+    """
 
     def __init__(self, environ: dict, body: bytes) -> None:
         self.environ = environ
@@ -67,8 +123,39 @@ class LabRequest:
 RequestHook = Callable[[LabRequest], Any]
 
 
+def _read_body(environ) -> "bytes | Any":
+    """The request body, or the error Response for a bad Content-Length or an oversized body."""
+    raw = environ.get("CONTENT_LENGTH")
+    if raw is not None and raw.strip() != "":
+        if not _CONTENT_LENGTH.fullmatch(raw.strip()):
+            shown = raw.strip()[:40]
+            return json_error("BadRequestException",
+                              f"Content-Length must be a non-negative integer, not {shown!r}.")
+        digits = raw.strip().lstrip("0")
+        length = int(digits or "0") if len(digits) <= 18 else MAX_BODY_BYTES + 1   # int() of 5000 digits fails
+        if length > MAX_BODY_BYTES:
+            return json_error("RequestEntityTooLargeException",
+                              f"The request body is larger than the lab accepts ({MAX_BODY_BYTES} "
+                              "bytes, 1 MiB).", 413)
+        return environ["wsgi.input"].read(length) if length else b""
+    if environ.get("wsgi.input_terminated"):          # chunked: no Content-Length, read to the end
+        body = environ["wsgi.input"].read(MAX_BODY_BYTES + 1)
+        if len(body) > MAX_BODY_BYTES:
+            return json_error("RequestEntityTooLargeException",
+                              f"The request body is larger than the lab accepts ({MAX_BODY_BYTES} "
+                              "bytes, 1 MiB).", 413)
+        return body
+    return b""
+
+
+def _is_json_api_call(environ) -> bool:
+    """A call of an AWS JSON-protocol API (not, say, a JSON file uploaded to S3)."""
+    return (bool(environ.get("HTTP_X_AMZ_TARGET"))
+            or environ.get("CONTENT_TYPE", "").lower().startswith("application/x-amz-json"))
+
+
 class LabWSGI:
-    """Runs ``hooks()`` in order, then moto's own dispatcher."""
+    """Runs ``hooks()`` in order, then moto's own dispatcher; see the module doc for what it refuses."""
 
     def __init__(self, hooks: Callable[[], list[RequestHook]]) -> None:
         from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
@@ -77,16 +164,60 @@ class LabWSGI:
         self.moto = DomainDispatcherApplication(create_backend_app)
 
     def __call__(self, environ, start_response):
-        length = int(environ.get("CONTENT_LENGTH") or 0)
-        body = environ["wsgi.input"].read(length) if length else b""
+        # The whole answer is computed (and any iterator drained) before anything is sent, so an
+        # exception anywhere still becomes a JSON InternalErrorException instead of a broken reply.
+        sent: dict[str, Any] = {}
+
+        def capture(status, headers, exc_info=None):
+            sent["status"], sent["headers"] = status, headers
+            return sent.setdefault("written", []).append
+
+        try:
+            result = self._answer(environ, capture)
+            try:
+                body = b"".join(sent.get("written", [])) + b"".join(result)
+            finally:
+                if hasattr(result, "close"):
+                    result.close()
+            if "status" not in sent:
+                raise RuntimeError("the application returned without calling start_response")
+        except Exception:
+            log.exception("The lab failed on %s %s (X-Amz-Target: %s)", environ.get("REQUEST_METHOD"),
+                          environ.get("PATH_INFO"), environ.get("HTTP_X_AMZ_TARGET", "-"))
+            sent = {}
+            result = json_error("InternalErrorException",
+                                "The lab hit an internal error: a bug in the lab, not in your request. "
+                                "The details are in the lab's log (logging, logger 'labkit.emulator.server').",
+                                500)(environ, capture)
+            body = b"".join(result)
+        start_response(sent["status"], sent["headers"])
+        return [body]
+
+    def _answer(self, environ, start_response):
+        body = _read_body(environ)
+        if not isinstance(body, bytes):
+            return body(environ, start_response)
+        if _is_json_api_call(environ) and json_too_deep(body):
+            return json_error("SerializationException",
+                              f"The JSON body nests arrays and objects more than {MAX_JSON_DEPTH} deep.")(
+                environ, start_response)
         environ["wsgi.input"] = io.BytesIO(body)
         request = LabRequest(environ, body)
         for hook in list(self.hooks()):
             response = hook(request)
             if response is not None:   # a werkzeug Response: the hook answered the request
                 return response(environ, start_response)
-        environ["wsgi.input"] = io.BytesIO(body)
-        return self.moto(environ, start_response)
+        # A hook may have normalised the body (validation drops JSON nulls, as AWS reads them).
+        environ["wsgi.input"] = io.BytesIO(request.body)
+        environ["CONTENT_LENGTH"] = str(len(request.body))
+        try:
+            return self.moto(environ, start_response)
+        except NotImplementedError:
+            # An action moto lacks: say so in AWS's error shape instead of a 500.
+            action = environ.get("HTTP_X_AMZ_TARGET", "").rpartition(".")[2] or "this action"
+            return json_error("UnsupportedOperationException",
+                              f"The lab does not implement {action[:64]} (moto lacks it). See README: "
+                              "where the lab differs from AWS.")(environ, start_response)
 
 
 def _quiet_handler_class():

@@ -184,16 +184,11 @@ def _make_action(handler):
     from moto.core.responses import ActionResult
 
     def action(self):
-        from .. import errors as E
-
+        # The request already passed labkit.emulator.validation (types, required members, model
+        # constraints); anything still raised here is a lab bug, answered InternalErrorException.
         params = _params(self)
         with _state.lock:
-            try:
-                return ActionResult(handler(self, params, _backend(_state.lab)))
-            except (TypeError, AttributeError, KeyError, ValueError) as exc:
-                # A malformed request (a list where a string belongs, a missing field) gets
-                # Cognito's 400, not a 500 with a traceback.
-                raise E.invalid_parameter(f"The request is malformed ({type(exc).__name__}: {exc}).") from None
+            return ActionResult(handler(self, params, _backend(_state.lab)))
     action.__name__ = handler.__name__
     return action
 
@@ -305,7 +300,12 @@ def _install_actions(lab) -> None:
 
     def create_user_pool_client(self, p, b):
         flows.validate_client_config(p)
-        return _passthrough(originals["create_user_pool_client"], self)
+        result = _passthrough(originals["create_user_pool_client"], self)
+        created = result.get("UserPoolClient", {})
+        if "ClientSecret" in created:   # moto's is a UUID, which the model's pattern [\w+]+ refuses
+            client = flows.find_pool(b, p.get("UserPoolId")).clients[created["ClientId"]]
+            client.secret = created["ClientSecret"] = _client_secret(_state.lab)
+        return result
 
     def update_user_pool_client(self, p, b):
         # UpdateUserPoolClient resets every setting the request leaves out to its default (a
@@ -349,6 +349,12 @@ def _install_actions(lab) -> None:
                                  "lacks it). See README: where the lab differs from AWS.") from None
 
     _patcher.replace(R, "call_action", call_action, must_exist=False)
+
+
+def _client_secret(lab) -> str:
+    """An app-client secret shaped like Cognito's: lowercase letters and digits (51 of them)."""
+    alphabet = "abcdefghijklmnopqrstuvwxyz0123456789"
+    return "".join(alphabet[lab.rng.randrange(len(alphabet))] for _ in range(51))
 
 
 def _moto_version() -> str:

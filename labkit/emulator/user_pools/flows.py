@@ -407,7 +407,8 @@ def check_access_token(state: IdpState, backend, token) -> AccessRecord:
         claims = jwt.decode(token, options={"verify_signature": False})
     except jwt.PyJWTError:
         raise E.not_authorized(E.INVALID_ACCESS_TOKEN) from None
-    record = state.access_tokens.get(claims.get("jti", ""))
+    jti = claims.get("jti")
+    record = state.access_tokens.get(jti) if isinstance(jti, str) else None
     if record is None or claims.get("token_use") != "access":
         raise E.not_authorized(E.INVALID_ACCESS_TOKEN)
     # The signature must be the pool's: a token edited after issue is not the one we stored.
@@ -869,6 +870,12 @@ def validate_client_config(params: dict) -> None:
     unknown = [f for f in flows if f not in known]
     if unknown:
         raise E.invalid_parameter(f"Unknown ExplicitAuthFlows {unknown}; valid values: {sorted(known)}")
+    # API reference, CreateUserPoolClient: the legacy values can't be assigned "at the same time as
+    # values that begin with ALLOW_" (the wording of the refusal is the lab's own).
+    legacy = sorted(f for f in flows if not f.startswith("ALLOW_"))
+    if legacy and len(legacy) < len(flows):
+        raise E.invalid_parameter(f"ExplicitAuthFlows can't mix the legacy values {legacy} with values "
+                                  "that begin with ALLOW_.")
     puee = params.get("PreventUserExistenceErrors")
     if puee not in (None, "LEGACY", "ENABLED"):
         raise E.invalid_parameter("PreventUserExistenceErrors must be LEGACY or ENABLED")
