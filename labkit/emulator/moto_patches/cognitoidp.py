@@ -10,6 +10,10 @@ What they change, and why (each line is a lesson raw moto would get wrong):
   ExplicitAuthFlows, SECRET_HASH). ``RevokeToken`` and ``DeleteUser``, which moto lacks, are added.
 - Every other action that takes an ``AccessToken`` first gets Cognito's checks: signature,
   expiry on the lab clock, revocation.
+- Attributes (:mod:`labkit.emulator.user_pools.attributes`): only declared ones, ``sub`` and other
+  immutable ones never updated, each app client's ReadAttributes / WriteAttributes (SignUp,
+  UpdateUserAttributes, GetUser, ID-token claims), email / phone changes with verification codes
+  (GetUserAttributeVerificationCode and VerifyUserAttribute, which moto lacks, are added).
 - A request hook answers every ``/<anything>/.well-known/jwks.json`` and ``openid-configuration``
   path: the pool's own keys for a pool of this lab (GET, HEAD), 404 for any other pool id, 405 for
   any other method. moto's routes for those paths, which serve one static key whose private half
@@ -62,7 +66,8 @@ def check_internals() -> None:
     require(models.CognitoIdpBackend, "_validate_password", "sign_up", "admin_create_user", "admin_delete_user")
     require(models, "jwk", "load_resource")
     require_assigned(models.CognitoIdpUserPool, "id", "clients", "users", "access_tokens", "id_tokens",
-                     "refresh_tokens", "mfa_config", "sms_mfa_config", "token_mfa_config", "json_web_key")
+                     "refresh_tokens", "mfa_config", "sms_mfa_config", "token_mfa_config", "json_web_key",
+                     "schema_attributes")
     if not {"jwk", "RSAKey", "import_key"} <= names_used(models.CognitoIdpUserPool.__init__):
         raise MotoInternalsChanged("CognitoIdpUserPool no longer loads its static key with jwk.RSAKey.import_key")
     _check_static_key_routes(models, responses)
@@ -70,7 +75,12 @@ def check_internals() -> None:
     user = models.CognitoIdpUser("us-east-1_probe", "probe", "Passw0rd!", models.UserStatus.CONFIRMED, [])
     require(user, "id", "username", "user_pool_id", "status", "enabled", "attribute_lookup", "groups",
             "software_token_mfa_enabled", "sms_mfa_enabled", "preferred_mfa_setting", "token_verified",
-            "update_attributes", "password")
+            "update_attributes", "delete_attributes", "password")
+    # The attribute model reads moto's schema entries (labkit.emulator.user_pools.attributes).
+    probe = models.CognitoIdpUserPoolAttribute("probe", True, {"AttributeDataType": "String"})
+    require(probe, "name", "data_type", "mutable", "required", "developer_only", "string_constraints",
+            "number_constraints")
+    require(models.CognitoIdpUserPoolAttribute, "STANDARD_SCHEMA")
     # The password property needs username and user_pool_id set before password in __init__.
     order = assigned_attributes(models.CognitoIdpUser.__init__)
     if not all(name in order for name in ("username", "user_pool_id", "password")) or not (
@@ -206,13 +216,13 @@ def _validate_password(backend, user_pool_id: str, password) -> None:
 
 def _install_actions(lab) -> None:
     from .. import errors as E
-    from ..user_pools import flows
+    from ..user_pools import attribute_updates, attributes, flows
 
     _, responses = _moto()
     R = responses.CognitoIdpResponse
     originals = {name: getattr(R, name) for name in (
         "sign_up", "admin_create_user", "admin_delete_user", "create_user_pool_client", "update_user_pool_client",
-        "call_action")}
+        "call_action", "get_user")}
 
     def initiate_auth(self, p, b):
         return flows.initiate_auth(_state, b, p)
@@ -229,6 +239,9 @@ def _install_actions(lab) -> None:
     def sign_up(self, p, b):
         pool, client = flows.find_client(b, p.get("ClientId"))
         flows.check_secret_hash(client, p.get("Username"), p.get("SecretHash"))
+        # the schema and the app client's WriteAttributes decide which attributes a user may give
+        p["UserAttributes"] = attribute_updates.check_sign_up(b, pool, client, p)
+        self.body = json.dumps(p)
         try:
             _passthrough(originals["sign_up"], self)   # moto validates and stores the user
         except E.CognitoError:
@@ -291,15 +304,17 @@ def _install_actions(lab) -> None:
         pool = flows.find_pool(b, p.get("UserPoolId"))
         if p.get("MessageAction") == "RESEND":
             return flows.resend_invitation(_state, pool, p)
+        p["UserAttributes"] = attribute_updates.check_admin_create_user(b, pool, p)   # declared attributes only
         if not p.get("TemporaryPassword"):
             p["TemporaryPassword"] = flows.temporary_password(_state, pool)   # Cognito makes one up
-            self.body = json.dumps(p)
+        self.body = json.dumps(p)
         result = _passthrough(originals["admin_create_user"], self)
         flows.after_admin_create_user(_state, pool, pool._get_user(p.get("Username")), p)
         return result
 
     def create_user_pool_client(self, p, b):
         flows.validate_client_config(p)
+        attributes.validate_client_attributes(flows.find_pool(b, p.get("UserPoolId")), p, updating=False)
         result = _passthrough(originals["create_user_pool_client"], self)
         created = result.get("UserPoolClient", {})
         if "ClientSecret" in created:   # moto's is a UUID, which the model's pattern [\w+]+ refuses
@@ -311,10 +326,34 @@ def _install_actions(lab) -> None:
         # UpdateUserPoolClient resets every setting the request leaves out to its default (a
         # classic pitfall: updating one field silently drops ExplicitAuthFlows). moto merges.
         flows.validate_client_config(p)
+        attributes.validate_client_attributes(flows.find_pool(b, p.get("UserPoolId")), p, updating=True)
         client = flows.find_pool(b, p.get("UserPoolId")).clients.get(p.get("ClientId"))
         if client is not None:
             client.extended_config = {k: v for k, v in client.extended_config.items() if k == "ClientName"}
         return _passthrough(originals["update_user_pool_client"], self)
+
+    # Attributes: the schema, each app client's ReadAttributes / WriteAttributes, verification.
+    def update_user_attributes(self, p, b):
+        return attribute_updates.update_user_attributes(_state, b, p)
+
+    def admin_update_user_attributes(self, p, b):
+        return attribute_updates.admin_update_user_attributes(_state, b, p)
+
+    def delete_user_attributes(self, p, b):
+        return attribute_updates.delete_user_attributes(_state, b, p)
+
+    def admin_delete_user_attributes(self, p, b):
+        return attribute_updates.admin_delete_user_attributes(_state, b, p)
+
+    def get_user_attribute_verification_code(self, p, b):
+        return attribute_updates.get_user_attribute_verification_code(_state, b, p)
+
+    def verify_user_attribute(self, p, b):
+        return attribute_updates.verify_user_attribute(_state, b, p)
+
+    def get_user(self, p, b):
+        flows.check_access_token(_state, b, p.get("AccessToken"))
+        return attribute_updates.readable_user(_state, b, p, _passthrough(originals["get_user"], self))
 
     # The actions the lab answers itself (they check tokens their own way), by moto's method name.
     handlers = {
@@ -328,6 +367,10 @@ def _install_actions(lab) -> None:
         "admin_user_global_sign_out": admin_user_global_sign_out, "admin_create_user": admin_create_user,
         "create_user_pool_client": create_user_pool_client, "update_user_pool_client": update_user_pool_client,
         "delete_user": delete_user, "admin_delete_user": admin_delete_user, "change_password": change_password,
+        "update_user_attributes": update_user_attributes, "admin_update_user_attributes": admin_update_user_attributes,
+        "delete_user_attributes": delete_user_attributes, "admin_delete_user_attributes": admin_delete_user_attributes,
+        "get_user_attribute_verification_code": get_user_attribute_verification_code,
+        "verify_user_attribute": verify_user_attribute, "get_user": get_user,
     }
     for name, handler in handlers.items():
         _patcher.replace(R, name, _make_action(handler), must_exist=False)

@@ -22,7 +22,7 @@ from ...cognito.lifetimes import range_problem, token_validity_seconds
 from ...cognito.names import AuthFlow, Challenge, ExplicitAuthFlow
 from ...cognito.session import secret_hash
 from .. import errors as E
-from . import policy
+from . import attributes, policy
 from .state import (FORGOT_PASSWORD_CODE_TTL, SIGN_UP_CODE_TTL, AccessRecord, ChallengeSession,
                     CodeRecord, IdpState, RefreshRecord, SRPAttempt, TotpSecret)
 
@@ -373,11 +373,8 @@ def mint_tokens(state: IdpState, pool, client, user, refresh: RefreshRecord | No
             top = {g.role_arn for g in with_roles if g.precedence == best.precedence}
             if len(top) == 1:
                 id_claims["cognito:preferred_role"] = best.role_arn
-    readable = cfg.get("ReadAttributes")
-    for name, value in user.attribute_lookup.items():
-        if name == "sub" or (readable and name not in readable):
-            continue
-        id_claims[name] = (value == "true") if name.endswith("_verified") else value
+    # only the attributes the app client may read (its ReadAttributes), custom ones as strings
+    id_claims.update(attributes.id_token_claims(pool, client, user))
     id_claims.update({
         "iss": _issuer(state, pool), "cognito:username": user.username, "origin_jti": refresh.origin_jti,
         "aud": client.id, "event_id": event_id, "token_use": "id", "auth_time": refresh.auth_time,

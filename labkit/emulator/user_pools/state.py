@@ -15,6 +15,7 @@ from ..keys import KeyRing
 
 CODE_DIGITS = 6
 SIGN_UP_CODE_TTL = 24 * 3600        # confirmation codes: 24 hours
+ATTRIBUTE_CODE_TTL = 24 * 3600      # attribute verification codes: 24 hours
 FORGOT_PASSWORD_CODE_TTL = 3600     # password-reset codes: 1 hour
 LOCKOUT_AFTER = 5                   # failed sign-ins before the temporary lock starts
 LOCKOUT_MAX_SECONDS = 15 * 60       # the lock doubles from 1 s up to about 15 minutes
@@ -115,6 +116,9 @@ class IdpState:
     decoy_key: bytes = field(default_factory=lambda: secrets.token_bytes(32))   # shapes decoy challenges
     # (pool, user) -> (salt, verifier v = g^x, sha256 of x): never the password itself
     srp_verifiers: dict[tuple[str, str], tuple[bytes, int, bytes]] = field(default_factory=dict)
+    # (pool, user's sub) -> {"email": new value, …}: changes waiting for verification
+    # (UserAttributeUpdateSettings.AttributesRequireVerificationBeforeUpdate)
+    pending_attributes: dict[tuple[str, str], dict[str, str]] = field(default_factory=dict)
 
     # -- randomness, all from the lab's (possibly seeded) generator -------------------------
     def code(self) -> str:
