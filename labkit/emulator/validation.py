@@ -395,11 +395,7 @@ class _Checker:
                     raise _mismatch(item, item_shape["type"])
                 self.member(item_name, item, f"{path}.{index}.member", False)
             return
-        inner: list[str] = []
-        for item in value:
-            for problem in self.scalar(item_name, item):
-                if problem not in inner:
-                    inner.append(problem)
+        inner = self._scalar_problems(item_name, value)
         if inner:
             problems.append(f"Member must satisfy constraint: [{', '.join(inner)}]")
         self._report(item_shape if item_shape.get("sensitive") else shape, value, path, problems)
@@ -410,11 +406,7 @@ class _Checker:
         key_name, value_name = shape["key"]["shape"], shape["value"]["shape"]
         value_shape = self.shapes[value_name]
         problems = self._length(shape, len(value))
-        keys: list[str] = []
-        for key in value:
-            for problem in self.scalar(key_name, key):
-                if problem not in keys:
-                    keys.append(problem)
+        keys = self._scalar_problems(key_name, value)
         if keys:
             problems.append(f"Map keys must satisfy constraint: [{', '.join(keys)}]")
         values: list[str] = []
@@ -431,6 +423,15 @@ class _Checker:
             problems.append(f"Map value must satisfy constraint: [{', '.join(values)}]")
         sensitive = self.shapes[key_name].get("sensitive") or value_shape.get("sensitive")
         self._report(dict(shape, sensitive=shape.get("sensitive") or sensitive), value, path, problems)
+
+    def _scalar_problems(self, shape_name: str, items) -> list[str]:
+        """Each distinct problem of any of ``items`` against the scalar shape, in first-seen order."""
+        found: list[str] = []
+        for item in items:
+            for problem in self.scalar(shape_name, item):
+                if problem not in found:
+                    found.append(problem)
+        return found
 
     @staticmethod
     def _length(shape: dict, size: int) -> list[str]:
