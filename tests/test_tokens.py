@@ -582,3 +582,18 @@ def test_errors_form_one_hierarchy_with_claim_details(jwks, clock):
     with pytest.raises(WrongTokenUse) as caught:
         verifier_for(jwks, clock).verify(sign(id_claims(clock.time())))
     assert (caught.value.claim, caught.value.expected, caught.value.actual) == ("token_use", "access", "id")
+
+
+def test_inspect_describes_a_refresh_token_instead_of_an_empty_table():
+    """A refresh token is opaque (developer guide, "Refresh tokens"): inspect says what it is, how
+    long it lives and where it may go, as text and as HTML, with one title and no empty table."""
+    view = jwt_view.inspect("r" * 128)
+    text = str(view)
+    assert text.splitlines()[0] == "Refresh token" and text.count("Refresh token") == 1
+    assert "128 characters" in text and "REFRESH_TOKEN_AUTH" in text and "RevokeToken" in text
+    assert "never to your API" in text
+    html = view._repr_html_()
+    assert "<table" not in html and html.count("Refresh token") == 1 and "RefreshTokenValidity" in html
+    assert all(len(line) <= 110 for line in text.splitlines())
+    # a JWT still shows its table
+    assert "<table" in jwt_view.inspect(jwt.encode({"token_use": "id"}, "k" * 32))._repr_html_()
