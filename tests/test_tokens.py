@@ -597,3 +597,24 @@ def test_inspect_describes_a_refresh_token_instead_of_an_empty_table():
     assert all(len(line) <= 110 for line in text.splitlines())
     # a JWT still shows its table
     assert "<table" in jwt_view.inspect(jwt.encode({"token_use": "id"}, "k" * 32))._repr_html_()
+
+
+def test_timeline_gives_each_sign_ins_refresh_token_its_own_row(cognito):
+    """Two sign-ins (two refresh tokens, two sessions): each refresh token on its own row, so that a
+    revoked session's hatch never lies on top of the other session's bar."""
+    import matplotlib
+    matplotlib.use("Agg")
+    from labkit.course.timeline import SessionTimeline
+
+    timeline = SessionTimeline(cognito.lab.clock)
+    timeline.tokens(cognito.sign_in(), label="sign-in")
+    cognito.lab.clock.advance(minutes=5)
+    timeline.event("revoke")
+    timeline.tokens(cognito.sign_in(), label="second sign-in")
+    assert timeline.rows() == ["ID token", "access token", "refresh token 1 (sign-in)",
+                               "refresh token 2 (second sign-in)"]
+    ax = timeline.plot().axes[0]
+    assert [t.get_text() for t in ax.get_yticklabels()] == timeline.rows()
+    refresh_rows = {round(p.get_y() + p.get_height() / 2) for p in ax.patches
+                    if "refresh-token" in (p.get_gid() or "")}
+    assert refresh_rows == {2, 3}
