@@ -137,7 +137,7 @@ class TokenView(ShowsAsTable):
             width = max(len(k) for k, _ in self.facts())
             lines = ["Refresh token"]
             for key, value in self.facts():
-                lines += textwrap.wrap(value, 96, initial_indent=f"  {key:<{width}}  ",
+                lines += textwrap.wrap(value, 96, break_on_hyphens=False, initial_indent=f"  {key:<{width}}  ",
                                        subsequent_indent=" " * (width + 4))
             return "\n".join(lines)
         if not self.rows():        # not a token: no table to show
