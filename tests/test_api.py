@@ -267,4 +267,3 @@ def test_stop_is_idempotent(cognito):
 def test_every_variant_answers_junk_with_401_not_a_crash(cognito, junk):
     apis = start_all_variants(cognito)
     assert {name: api.call("/me", junk).status for name, api in apis.items()} == {name: 401 for name in apis}
-
