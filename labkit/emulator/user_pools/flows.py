@@ -230,6 +230,7 @@ def confirm_sign_up(state: IdpState, backend, params: dict) -> dict:
     user.status = UserStatus.CONFIRMED
     verified = "email_verified" if record.channel == "EMAIL" else "phone_number_verified"
     user.update_attributes([{"Name": verified, "Value": "true"}])
+    state.first_sign_in_pending.add((pool.id, user.username))
     return {}
 
 
@@ -464,6 +465,7 @@ def forget_user(state: IdpState, pool_id: str, username: str) -> None:
     state.srp_verifiers.pop((pool_id, username), None)
     state.lockouts.pop((pool_id, username), None)
     state.temporary_passwords.pop((pool_id, username), None)
+    state.first_sign_in_pending.discard((pool_id, username))
     for key in [k for k in state.totp if k[-2:] == (pool_id, username)]:
         del state.totp[key]
     for key in [k for k in state.codes if k[:2] == (pool_id, username)]:
@@ -569,10 +571,23 @@ def after_password(state: IdpState, pool, client, user) -> dict:
 
 
 def _mfa_step(state: IdpState, pool, client, user) -> dict:
+    """After the password: an MFA challenge, MFA_SETUP, or tokens.
+
+    The developer guide ("Adding MFA to a user pool") says that the first time a new user signs in,
+    Cognito issues tokens even if the pool requires MFA: the confirmation of the verification message
+    Cognito sent them is that sign-in's second factor; every later sign-in asks the user to set up a
+    factor. The lab applies that to users who confirmed their sign-up with a code (ConfirmSignUp);
+    users an administrator created or confirmed never answered a verification message, so they get
+    MFA_SETUP from their first sign-in, as the API reference's MFA_SETUP entry describes.
+    """
     mfa = pool.mfa_config or "OFF"
+    first_sign_in = (pool.id, user.username) in state.first_sign_in_pending
+    state.first_sign_in_pending.discard((pool.id, user.username))
     totp_ready = user.software_token_mfa_enabled and (pool.id, user.username) in state.totp
     sms_ready = user.sms_mfa_enabled and _attr(user, "phone_number")
     if mfa == "OFF" or (mfa == "OPTIONAL" and not (totp_ready or sms_ready)):
+        return mint_tokens(state, pool, client, user)
+    if mfa == "ON" and first_sign_in and not (totp_ready or sms_ready):
         return mint_tokens(state, pool, client, user)
     if totp_ready and sms_ready and user.preferred_mfa_setting not in ("SOFTWARE_TOKEN_MFA", "SMS_MFA"):
         return {"ChallengeName": Challenge.SELECT_MFA_TYPE,
