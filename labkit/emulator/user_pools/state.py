@@ -119,6 +119,9 @@ class IdpState:
     # (pool, user's sub) -> {"email": new value, …}: changes waiting for verification
     # (UserAttributeUpdateSettings.AttributesRequireVerificationBeforeUpdate)
     pending_attributes: dict[tuple[str, str], dict[str, str]] = field(default_factory=dict)
+    # the hosted UI and OAuth 2.0 endpoints' state (labkit.emulator.user_pools.oauth.OAuthState),
+    # made on the first request to a domain's endpoints
+    oauth: Any = None
 
     # -- randomness, all from the lab's (possibly seeded) generator -------------------------
     def code(self) -> str:
