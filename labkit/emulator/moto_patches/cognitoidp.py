@@ -61,12 +61,18 @@ def check_internals() -> None:
     models, responses = _moto()
     R = responses.CognitoIdpResponse
     require(R, "call_action", "_get_action", "serialized", "sign_up", "admin_create_user", "admin_delete_user",
-            "create_user_pool_client", "update_user_pool_client", "get_user", "change_password")
+            "create_user_pool_client", "update_user_pool_client", "get_user", "change_password",
+            "create_user_pool_domain", "delete_user_pool_domain", "describe_user_pool_domain")
+    # The OAuth settings read moto's domains, resource servers and client configs
+    # (labkit.emulator.user_pools.oauth_settings).
+    require_assigned(models.CognitoIdpBackend, "user_pool_domains")
+    require_assigned(models.CognitoIdpUserPoolDomain, "user_pool_id", "domain")
+    require_assigned(models.CognitoResourceServer, "identifier", "scopes")
     require(models, "cognitoidp_backends", "CognitoIdpUser", "CognitoIdpUserPool", "UserStatus")
     require(models.CognitoIdpBackend, "_validate_password", "sign_up", "admin_create_user", "admin_delete_user")
     require(models, "jwk", "load_resource")
     require_assigned(models.CognitoIdpUserPool, "id", "clients", "users", "access_tokens", "id_tokens",
-                     "refresh_tokens", "mfa_config", "sms_mfa_config", "token_mfa_config", "json_web_key",
+                     "refresh_tokens", "resource_servers", "mfa_config", "sms_mfa_config", "token_mfa_config", "json_web_key",
                      "schema_attributes")
     if not {"jwk", "RSAKey", "import_key"} <= names_used(models.CognitoIdpUserPool.__init__):
         raise MotoInternalsChanged("CognitoIdpUserPool no longer loads its static key with jwk.RSAKey.import_key")

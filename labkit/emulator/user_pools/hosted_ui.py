@@ -142,9 +142,11 @@ def _redirect(location: str, headers: list | None = None):
     return response
 
 
-def _redirect_error(redirect_uri: str, error: str, state: str | None, fragment: bool = False):
+def _redirect_error(redirect_uri: str, error: str, state: str | None):
+    """Back to the app with ``?error=...`` (and the state): in the query string even for
+    ``response_type=token``, as the authorize endpoint reference shows Cognito's error redirects."""
     params = [("error", error)] + ([("state", state)] if state else [])
-    return _redirect(add_params_to_uri(redirect_uri, params, fragment=fragment))
+    return _redirect(add_params_to_uri(redirect_uri, params))
 
 
 # -- the authorize request ------------------------------------------------------------------------
@@ -165,18 +167,17 @@ def _check_authorize(call: _Call, values):
     response_type, state = values.get("response_type"), values.get("state")
     if response_type not in ("code", "token"):
         return _redirect_error(redirect_uri, "invalid_request", state)
-    fragment = response_type == "token"
     provider = values.get("identity_provider")
     if provider is not None and provider != "COGNITO":
-        return _redirect_error(redirect_uri, "invalid_request", state, fragment)   # no federation in the lab yet
+        return _redirect_error(redirect_uri, "invalid_request", state)   # no federation in the lab yet
     if config["identity_providers"] and "COGNITO" not in config["identity_providers"]:
-        return _redirect_error(redirect_uri, "unauthorized_client", state, fragment)
+        return _redirect_error(redirect_uri, "unauthorized_client", state)
     request = oauth.LabOAuth2Request(call.request, values)
     try:
         grant = call.server.get_consent_grant(request)
     except OAuth2Error as error:
         if error.redirect_uri:
-            return _redirect_error(error.redirect_uri, error.error, state, error.redirect_fragment)
+            return _redirect_error(error.redirect_uri, error.error, state)
         return _page(400, "Invalid request", error.description or error.error, error.error)
     return grant, request
 
@@ -212,8 +213,7 @@ def authorize(call: _Call):
     prompt = set((call.request.args.get("prompt") or "").split())
     user = _session_user(call)
     if "none" in prompt and user is None:
-        return _redirect_error(grant.redirect_uri, "login_required", call.request.args.get("state"),
-                               call.request.args.get("response_type") == "token")
+        return _redirect_error(grant.redirect_uri, "login_required", call.request.args.get("state"))
     if user is not None and "login" not in prompt:
         return _issue(call, grant, request, user)
     query = call.request.query_string.decode("latin-1")
