@@ -232,6 +232,64 @@ def test_an_unconfirmed_user_cannot_sign_in(oauth):
     assert isinstance(page, HostedUIPage) and page.errors == ["User is not confirmed."]
 
 
+def test_a_temporary_password_leads_to_the_new_password_page(oauth):
+    """NEW_PASSWORD_REQUIRED in the hosted UI: a user created by an admin signs in with the
+    temporary password, must choose a new one that meets the policy, and is then signed in."""
+    oauth.idp.admin_create_user(UserPoolId=oauth.pool_id, Username="carol", TemporaryPassword="Temp-Pass-1",
+                                MessageAction="SUPPRESS")
+    browser = HostedUIBrowser()
+    browser.open(oauth.authorize_url())
+    page = browser.sign_in("carol", "Temp-Pass-1")
+    assert isinstance(page, HostedUIPage) and "new_password" in page.fields
+    weak = browser.submit(new_password="short")
+    assert isinstance(weak, HostedUIPage) and weak.errors[0].startswith("Password did not conform with policy")
+    back = browser.submit(new_password="Brand-New-Pass-2")
+    assert isinstance(back, AppRedirect) and back.params["code"]
+    assert oauth.idp.admin_get_user(UserPoolId=oauth.pool_id, Username="carol")["UserStatus"] == "CONFIRMED"
+
+
+def test_the_mfa_step_asks_for_the_totp_code(oauth):
+    """With TOTP MFA, the password is not enough: the next page asks for the code; a wrong one
+    is "Invalid code received for user", the right one signs in."""
+    import pyotp
+
+    idp = oauth.idp
+    idp.set_user_pool_mfa_config(UserPoolId=oauth.pool_id, SoftwareTokenMfaConfiguration={"Enabled": True},
+                                 MfaConfiguration="ON")
+    api = idp.initiate_auth(ClientId=oauth.web["ClientId"], AuthFlow="USER_PASSWORD_AUTH",
+                            AuthParameters={"USERNAME": "alice", "PASSWORD": PASSWORD})
+    secret = idp.associate_software_token(Session=api["Session"])["SecretCode"]
+    totp = pyotp.TOTP(secret)
+    now = oauth.lab.clock.time()
+    idp.verify_software_token(Session=api["Session"], UserCode=totp.at(now))
+    idp.admin_set_user_mfa_preference(UserPoolId=oauth.pool_id, Username="alice",
+                                      SoftwareTokenMfaSettings={"Enabled": True, "PreferredMfa": True})
+    browser = HostedUIBrowser()
+    browser.open(oauth.authorize_url())
+    page = browser.sign_in("alice", PASSWORD)
+    assert isinstance(page, HostedUIPage) and "code" in page.fields and "username" not in page.fields
+    wrong = browser.submit(code=str((int(totp.at(now)) + 1) % 1_000_000).zfill(6))
+    assert isinstance(wrong, HostedUIPage) and wrong.errors == ["Invalid code received for user"]
+    oauth.lab.clock.advance(seconds=30)
+    back = browser.submit(code=totp.at(oauth.lab.clock.time()))
+    assert isinstance(back, AppRedirect) and back.params["code"]
+
+
+def test_the_mfa_step_sends_an_sms_code(oauth):
+    """With SMS MFA, the hosted UI texts a code (lab.inbox) and signs in with it."""
+    idp = oauth.idp
+    idp.set_user_pool_mfa_config(UserPoolId=oauth.pool_id, MfaConfiguration="OPTIONAL", SmsMfaConfiguration={
+        "SmsConfiguration": {"SnsCallerArn": "arn:aws:iam::123456789012:role/sns", "ExternalId": "x"}})
+    idp.admin_set_user_mfa_preference(UserPoolId=oauth.pool_id, Username="alice",
+                                      SMSMfaSettings={"Enabled": True, "PreferredMfa": True})
+    browser = HostedUIBrowser()
+    browser.open(oauth.authorize_url())
+    page = browser.sign_in("alice", PASSWORD)
+    assert isinstance(page, HostedUIPage) and "code" in page.fields
+    back = browser.submit(code=oauth.lab.inbox("+15555550100").latest.code)
+    assert isinstance(back, AppRedirect) and back.params["code"]
+
+
 def test_the_sign_in_form_needs_its_csrf_token(oauth):
     """A form posted without the page's _csrf token (a cross-site post) signs nobody in."""
     url = oauth.authorize_url()

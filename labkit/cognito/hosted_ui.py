@@ -114,10 +114,17 @@ class HostedUIBrowser:
     def sign_in(self, username: str, password: str) -> "HostedUIPage | AppRedirect":
         """Fill and send the sign-in form of the current page. Returns the redirect to the app, or
         the sign-in page again (``.errors`` says why, e.g. "Incorrect username or password.")."""
-        page = self.page
-        if page is None or not page.has_sign_in_form:
+        if self.page is None or not self.page.has_sign_in_form:
             raise HostedUIError("The current page has no sign-in form: open an authorize URL first.")
-        data = dict(page.fields, username=username, password=password)
+        return self.submit(username=username, password=password)
+
+    def submit(self, **values: str) -> "HostedUIPage | AppRedirect":
+        """Send the current page's form with ``values`` filled in (its hidden fields kept): the
+        new-password page (``new_password=``), the MFA page (``code=``)."""
+        page = self.page
+        if page is None or page.form_action is None:
+            raise HostedUIError("The current page has no form to send.")
+        data = dict(page.fields, **values)
         target = urljoin(page.url, page.form_action)
         response = self.session.post(target, data=data, allow_redirects=False, verify=self.verify, timeout=30)
         return self._follow(response, target)

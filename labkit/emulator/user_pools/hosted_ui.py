@@ -25,11 +25,16 @@ not in its ``LogoutURLs``) is never redirected to: the browser gets an error pag
 with an authorize request go back to the app as ``?error=...`` (``#error=...`` for
 ``response_type=token``), as Cognito's authorize endpoint reference lists them.
 
-Not yet here (the lab's README says so): the MFA step and the new-password form of the hosted UI
-(such users are told to sign in through the API), sign-up and forgot-password pages, federation.
+After the password, the same steps as the API flows: a user with a temporary password chooses a
+new one (the pool's password policy), then the MFA step (a TOTP code, or an SMS code sent to
+``lab.inbox``), each page carrying the pending sign-in in a hidden ``session`` field.
+
+Not yet here (the lab's README says so): MFA set-up (MFA_SETUP) and the choice between two
+factors (the hosted UI takes TOTP), sign-up and forgot-password pages, federation.
 """
 from __future__ import annotations
 
+import hmac
 import html
 import json
 from typing import Any
@@ -39,7 +44,7 @@ from authlib.common.urls import add_params_to_uri
 from authlib.oauth2.rfc6749.errors import OAuth2Error
 
 from .. import errors as E
-from . import flows, oauth, oauth_settings
+from . import flows, oauth, oauth_settings, policy
 
 SESSION_COOKIE = "cognito"
 CSRF_COOKIE = "XSRF-TOKEN"
@@ -110,21 +115,43 @@ def _page(status: int, title: str, message: str, error: str | None = None):
     return _html(status, title, f"<h1>{html.escape(title)}</h1>\n<p class=\"error\">{html.escape(message)}</p>{code}")
 
 
-def _login_form(call: _Call, message: str | None = None, status: int = 200):
+def _form(call: _Call, title: str, inputs: str, message: str | None = None, status: int = 200,
+          hidden: dict | None = None, intro: str = ""):
+    """A sign-in page: a POST form back to /login (same query string) with a fresh _csrf token."""
     csrf = call.state.opaque(24)
     call.oauth.csrf[csrf] = call.state.now() + oauth.HOSTED_UI_SESSION_TTL
     action = f"{call.base}/login?{call.request.query_string.decode('latin-1')}"
     error = f'<p class="error" id="error">{html.escape(message)}</p>\n' if message else ""
-    body = (f"<h1>Sign in</h1>\n{error}"
-            f'<form method="post" action="{html.escape(action)}">\n'
-            f'<input type="hidden" name="_csrf" value="{html.escape(csrf)}">\n'
-            '<label for="username">Username</label>\n'
-            '<input id="username" name="username" type="text" autocomplete="username" required>\n'
-            '<label for="password">Password</label>\n'
-            '<input id="password" name="password" type="password" autocomplete="current-password" required>\n'
-            '<input type="submit" name="signInSubmitButton" value="Sign in">\n</form>')
+    fields = "".join(f'<input type="hidden" name="{html.escape(k)}" value="{html.escape(v)}">\n'
+                     for k, v in {"_csrf": csrf, **(hidden or {})}.items())
+    body = (f"<h1>{html.escape(title)}</h1>\n{intro}{error}"
+            f'<form method="post" action="{html.escape(action)}">\n{fields}{inputs}'
+            f'<input type="submit" name="signInSubmitButton" value="{html.escape(title)}">\n</form>')
     cookie = _cookie(call, CSRF_COOKIE, csrf, oauth.HOSTED_UI_SESSION_TTL)
-    return _html(status, "Sign in", body, [("Set-Cookie", cookie)])
+    return _html(status, title, body, [("Set-Cookie", cookie)])
+
+
+def _login_form(call: _Call, message: str | None = None, status: int = 200):
+    inputs = ('<label for="username">Username</label>\n'
+              '<input id="username" name="username" type="text" autocomplete="username" required>\n'
+              '<label for="password">Password</label>\n'
+              '<input id="password" name="password" type="password" autocomplete="current-password" required>\n')
+    return _form(call, "Sign in", inputs, message, status)
+
+
+def _step_form(call: _Call, pending_id: str, pending: oauth.PendingSignIn, message: str | None = None):
+    """The page of a pending sign-in's next step: a new password, or an MFA code."""
+    hidden = {"session": pending_id}
+    if pending.step == "NEW_PASSWORD_REQUIRED":
+        inputs = ('<label for="new_password">New password</label>\n'
+                  '<input id="new_password" name="new_password" type="password" autocomplete="new-password" required>\n')
+        intro = "<p>You signed in with a temporary password. Choose your own password to continue.</p>\n"
+        return _form(call, "Change password", inputs, message, hidden=hidden, intro=intro)
+    what = ("the code from your authenticator app" if pending.step == "SOFTWARE_TOKEN_MFA"
+            else "the code we sent you by SMS")
+    inputs = ('<label for="code">Code</label>\n'
+              '<input id="code" name="code" type="text" inputmode="numeric" autocomplete="one-time-code" required>\n')
+    return _form(call, "Verify", inputs, message, hidden=hidden, intro=f"<p>Enter {html.escape(what)}.</p>\n")
 
 
 def _cookie(call: _Call, name: str, value: str, max_age: int) -> str:
@@ -220,7 +247,7 @@ def authorize(call: _Call):
     return _redirect(f"{call.base}/login?{query}")
 
 
-# -- signing in -----------------------------------------------------------------------------------
+# -- signing in ---------------------------------------------------------------------------------
 def login(call: _Call):
     checked = _check_authorize(call, call.request.args)
     if not isinstance(checked, tuple):
@@ -237,18 +264,18 @@ def login(call: _Call):
             or call.state.now() >= expires):
         return _login_form(call, "Your sign-in page expired. Please sign in again.", 403)
     client = call.pool.clients[call.request.args.get("client_id")]
+    if "session" in form:                                  # the new-password or MFA step
+        return _next_step(call, client, grant, request, form)
     try:
-        user = _sign_in(call, client, form.get("username") or "", form.get("password") or "")
+        user = _password_step(call, client, form.get("username") or "", form.get("password") or "")
     except E.CognitoError as problem:
         return _login_form(call, problem.message)
-    session_id = call.state.opaque(32)
-    call.oauth.sessions[session_id] = oauth.HostedSession(call.pool.id, user.username, user.id,
-                                                          call.state.now() + oauth.HOSTED_UI_SESSION_TTL)
-    cookie = _cookie(call, SESSION_COOKIE, session_id, oauth.HOSTED_UI_SESSION_TTL)
-    return _issue(call, grant, request, user, [("Set-Cookie", cookie)])
+    if flows._status(user) == "FORCE_CHANGE_PASSWORD":
+        return _pending(call, client, user, "NEW_PASSWORD_REQUIRED")
+    return _after_password(call, client, grant, request, user)
 
 
-def _sign_in(call: _Call, client, username: str, password: str):
+def _password_step(call: _Call, client, username: str, password: str):
     """The password step of the API flows (unknown user, lockout, wrong password, user status),
     raising the same CognitoErrors; the page shows their messages."""
     state, pool = call.state, call.pool
@@ -269,14 +296,79 @@ def _sign_in(call: _Call, client, username: str, password: str):
     if status == "RESET_REQUIRED":
         raise E.CognitoError("PasswordResetRequiredException", "Password reset required for the user")
     if status == "FORCE_CHANGE_PASSWORD":
-        raise E.CognitoError("UnsupportedOperationException",
-                             "This user must choose a new password (NEW_PASSWORD_REQUIRED), which the lab's "
-                             "hosted UI does not offer yet: complete it through the API first.")
-    if oauth.needs_mfa(state, pool, user):
-        raise E.CognitoError("UnsupportedOperationException",
-                             "This user signs in with MFA, which the lab's hosted UI does not offer yet: "
-                             "use the API flows (InitiateAuth / RespondToAuthChallenge).")
+        issued = state.temporary_passwords.get((pool.id, user.username))
+        days = policy.password_policy(pool).get("TemporaryPasswordValidityDays", policy.TEMPORARY_PASSWORD_DAYS)
+        if issued is not None and state.now() > issued + 86400 * days:
+            raise E.not_authorized("Temporary password has expired and must be reset by an administrator.")
     return user
+
+
+def _after_password(call: _Call, client, grant, request, user):
+    """The password (or the new one) is right: the MFA step if the user has one, else signed in."""
+    step = oauth.mfa_step(call.state, call.pool, user)
+    if step is None:
+        return _signed_in(call, grant, request, user)
+    if step == "MFA_SETUP":
+        return _login_form(call, "This user must set up MFA first, which the lab's hosted UI does not offer yet: "
+                                 "use the API (AssociateSoftwareToken, VerifySoftwareToken).")
+    return _pending(call, client, user, step)
+
+
+def _pending(call: _Call, client, user, step: str):
+    """Remember a sign-in halfway (as long as the app client's AuthSessionValidity), show its step."""
+    minutes = client.extended_config.get("AuthSessionValidity") or flows.AUTH_SESSION_MINUTES
+    pending = oauth.PendingSignIn(call.pool.id, client.id, user.username, user.id, step,
+                                  call.state.now() + 60 * minutes)
+    if step == "SMS_MFA":
+        phone = user.attribute_lookup.get("phone_number")
+        pending.sms_code = call.state.code()
+        text = flows._message_template(call.pool, "sms-mfa", "SMS").replace("{####}", pending.sms_code)
+        call.state.lab.deliver(to=phone, channel="SMS", kind="sms-mfa", text=text, code=pending.sms_code)
+    pending_id = call.state.opaque(32)
+    call.oauth.pending[pending_id] = pending
+    return _step_form(call, pending_id, pending)
+
+
+def _next_step(call: _Call, client, grant, request, form):
+    pending_id = form.get("session") or ""
+    pending = call.oauth.pending.get(pending_id)
+    if pending is None or pending.pool_id != call.pool.id or pending.client_id != client.id:
+        return _login_form(call, "Invalid session for the user.")
+    user = call.pool._get_user(pending.username)
+    if call.state.now() >= pending.expires_at or user is None or user.id != pending.sub:
+        del call.oauth.pending[pending_id]
+        return _login_form(call, E.SESSION_EXPIRED)
+    if pending.step == "NEW_PASSWORD_REQUIRED":
+        new_password = form.get("new_password") or ""
+        try:
+            policy.validate_password(call.pool, new_password)
+        except E.CognitoError as problem:
+            return _step_form(call, pending_id, pending, problem.message)
+        from moto.cognitoidp.models import UserStatus
+
+        del call.oauth.pending[pending_id]
+        user.password = new_password
+        user.status = UserStatus.CONFIRMED
+        return _after_password(call, client, grant, request, user)
+    code = form.get("code") or ""
+    if pending.step == "SOFTWARE_TOKEN_MFA":
+        secret = call.state.totp.get((call.pool.id, user.username))
+        right = secret is not None and flows.totp_ok(call.state, secret.secret, code)
+    else:
+        right = bool(pending.sms_code) and hmac.compare_digest(code, pending.sms_code)
+    if not right:
+        return _step_form(call, pending_id, pending, "Invalid code received for user")
+    del call.oauth.pending[pending_id]
+    return _signed_in(call, grant, request, user)
+
+
+def _signed_in(call: _Call, grant, request, user):
+    """Start the hosted-UI session (its cookie) and send the browser back to the app."""
+    session_id = call.state.opaque(32)
+    call.oauth.sessions[session_id] = oauth.HostedSession(call.pool.id, user.username, user.id,
+                                                          call.state.now() + oauth.HOSTED_UI_SESSION_TTL)
+    cookie = _cookie(call, SESSION_COOKIE, session_id, oauth.HOSTED_UI_SESSION_TTL)
+    return _issue(call, grant, request, user, [("Set-Cookie", cookie)])
 
 
 # -- the endpoints an app calls directly ----------------------------------------------------------

@@ -93,6 +93,7 @@ class OAuthState:
     codes: dict[str, AuthorizationCode] = field(default_factory=dict)
     sessions: dict[str, HostedSession] = field(default_factory=dict)
     csrf: dict[str, float] = field(default_factory=dict)              # login-form tokens, by value
+    pending: dict[str, "PendingSignIn"] = field(default_factory=dict)  # sign-ins awaiting a step
     scopes_by_origin: dict[str, list[str]] = field(default_factory=dict)   # refresh family -> scopes
 
 
@@ -466,12 +467,34 @@ def user_info(pool, client, user, scopes: list[str]) -> dict:
     return answer
 
 
-def needs_mfa(state, pool, user) -> bool:
-    """Whether signing in would stop at an MFA challenge (the rule of flows' MFA step)."""
+def mfa_step(state, pool, user) -> str | None:
+    """Which MFA step signing in stops at, by the rule of the API flows' MFA step: None (no MFA),
+    ``SOFTWARE_TOKEN_MFA``, ``SMS_MFA`` or ``MFA_SETUP`` (MFA required, no factor yet). Where the
+    API would ask the user to choose (both factors, no preference), the hosted UI takes TOTP."""
     mfa = pool.mfa_config or "OFF"
     totp_ready = user.software_token_mfa_enabled and (pool.id, user.username) in state.totp
-    sms_ready = user.sms_mfa_enabled and user.attribute_lookup.get("phone_number")
-    return mfa == "ON" or (mfa == "OPTIONAL" and bool(totp_ready or sms_ready))
+    phone = user.attribute_lookup.get("phone_number")
+    sms_ready = user.sms_mfa_enabled and phone
+    if mfa == "OFF" or (mfa == "OPTIONAL" and not (totp_ready or sms_ready)):
+        return None
+    if totp_ready and (user.preferred_mfa_setting != "SMS_MFA" or not sms_ready):
+        return "SOFTWARE_TOKEN_MFA"
+    if sms_ready or (mfa == "ON" and pool.sms_mfa_config and phone):
+        return "SMS_MFA"
+    return "MFA_SETUP"
 
 
-__all__ += ["needs_mfa", "ADMIN_SCOPE"]
+@dataclass
+class PendingSignIn:
+    """A sign-in between its password and its last step (new password, MFA code)."""
+
+    pool_id: str
+    client_id: str
+    username: str
+    sub: str
+    step: str                     # NEW_PASSWORD_REQUIRED, SOFTWARE_TOKEN_MFA or SMS_MFA
+    expires_at: float
+    sms_code: str | None = None
+
+
+__all__ += ["mfa_step", "PendingSignIn", "ADMIN_SCOPE"]
