@@ -103,7 +103,9 @@ def get(url, **kwargs):
 def test_discovery_document_names_the_domains_endpoints(oauth):
     """The pool's openid-configuration (at the issuer path) names the authorization, token,
     userInfo, revocation and logout endpoints of its domain; the lab serves them under /_domain/."""
-    base = f"{oauth.lab.endpoint_url}/_domain/lab-app"
+    base = oauth.lab.domain_url("lab-app")
+    assert base == f"{oauth.lab.endpoint_url}/_domain/lab-app"
+    assert requests.get(oauth.lab.openid_configuration_url(oauth.pool_id)).json() == oauth.conf
     assert oauth.conf["authorization_endpoint"] == f"{base}/oauth2/authorize"
     assert oauth.conf["token_endpoint"] == f"{base}/oauth2/token"
     assert oauth.conf["userinfo_endpoint"] == f"{base}/oauth2/userInfo"
@@ -121,13 +123,18 @@ def test_a_pool_has_one_domain_and_a_prefix_is_taken_once(oauth):
     with pytest.raises(ClientError) as second:
         oauth.idp.create_user_pool_domain(UserPoolId=oauth.pool_id, Domain="lab-app-two")
     assert second.value.response["Error"]["Code"] == "InvalidParameterException"
+    assert taken.value.response["Error"]["Message"] == "Domain already associated with another user pool."
     described = oauth.idp.describe_user_pool_domain(Domain="lab-app")["DomainDescription"]
     assert (described["UserPoolId"], described["AWSAccountId"]) == (oauth.pool_id, oauth.lab.account_id)
 
 
 def test_deleting_the_domain_takes_its_endpoints_away(oauth):
-    """DeleteUserPoolDomain names the owning pool; afterwards the endpoints answer 404 and the
-    discovery document no longer lists them."""
+    """A pool with a domain cannot be deleted; DeleteUserPoolDomain names the owning pool;
+    afterwards the endpoints answer 404 and the discovery document no longer lists them."""
+    with pytest.raises(ClientError) as has_domain:
+        oauth.idp.delete_user_pool(UserPoolId=oauth.pool_id)
+    assert has_domain.value.response["Error"]["Message"] == (
+        "User pool cannot be deleted. It has a domain configured that should be deleted first.")
     other = oauth.idp.create_user_pool(PoolName="other")["UserPool"]["Id"]
     with pytest.raises(ClientError) as wrong_pool:
         oauth.idp.delete_user_pool_domain(UserPoolId=other, Domain="lab-app")

@@ -62,7 +62,7 @@ def check_internals() -> None:
     R = responses.CognitoIdpResponse
     require(R, "call_action", "_get_action", "serialized", "sign_up", "admin_create_user", "admin_delete_user",
             "create_user_pool_client", "update_user_pool_client", "get_user", "change_password",
-            "create_user_pool_domain", "delete_user_pool_domain", "describe_user_pool_domain")
+            "create_user_pool_domain", "delete_user_pool_domain", "describe_user_pool_domain", "delete_user_pool")
     # The OAuth settings read moto's domains, resource servers and client configs
     # (labkit.emulator.user_pools.oauth_settings).
     require_assigned(models.CognitoIdpBackend, "user_pool_domains")
@@ -229,7 +229,7 @@ def _install_actions(lab) -> None:
     originals = {name: getattr(R, name) for name in (
         "sign_up", "admin_create_user", "admin_delete_user", "create_user_pool_client", "update_user_pool_client",
         "call_action", "get_user", "create_user_pool_domain", "delete_user_pool_domain",
-        "describe_user_pool_domain")}
+        "describe_user_pool_domain", "delete_user_pool")}
 
     def initiate_auth(self, p, b):
         return flows.initiate_auth(_state, b, p)
@@ -379,6 +379,12 @@ def _install_actions(lab) -> None:
         oauth_settings.check_delete_domain(b, p)
         return _passthrough(originals["delete_user_pool_domain"], self)
 
+    def delete_user_pool(self, p, b):
+        from ..user_pools import oauth_settings
+
+        oauth_settings.check_delete_pool(b, p)
+        return _passthrough(originals["delete_user_pool"], self)
+
     def describe_user_pool_domain(self, p, b):
         result = _passthrough(originals["describe_user_pool_domain"], self)
         if result.get("DomainDescription"):       # moto puts a random UUID where the account id goes
@@ -406,7 +412,7 @@ def _install_actions(lab) -> None:
         "get_user_attribute_verification_code": get_user_attribute_verification_code,
         "verify_user_attribute": verify_user_attribute, "get_user": get_user,
         "create_user_pool_domain": create_user_pool_domain, "delete_user_pool_domain": delete_user_pool_domain,
-        "describe_user_pool_domain": describe_user_pool_domain,
+        "describe_user_pool_domain": describe_user_pool_domain, "delete_user_pool": delete_user_pool,
     }
     for name, handler in handlers.items():
         _patcher.replace(R, name, _make_action(handler), must_exist=False)

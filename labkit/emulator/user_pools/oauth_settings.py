@@ -4,7 +4,8 @@ moto stores domains (CreateUserPoolDomain), resource servers (CreateResourceServ
 OAuth setting of an app client, but checks almost nothing. The checks here run before moto does:
 
 - a user pool has at most one prefix domain, and a prefix is unique in the region;
-- DeleteUserPoolDomain names the pool that owns the domain;
+- DeleteUserPoolDomain names the pool that owns the domain, and a pool with a domain cannot be
+  deleted ("User pool cannot be deleted. It has a domain configured that should be deleted first.");
 - an app client's ``AllowedOAuthScopes`` are standard scopes or custom scopes of a resource server
   of the pool (else ``ScopeDoesNotExistException``); ``client_credentials`` is the only flow of a
   client that uses it, needs a client secret and custom scopes (``InvalidOAuthFlowException``);
@@ -74,7 +75,7 @@ def check_create_domain(backend, params: dict) -> None:
     if pool_id not in backend.user_pools:
         raise E.resource_not_found(f"User pool {pool_id} does not exist.")
     if domain in backend.user_pool_domains:
-        raise E.invalid_parameter("Domain already exists.")
+        raise E.invalid_parameter("Domain already associated with another user pool.")
     existing = pool_domain(backend, pool_id)
     if existing is not None:
         raise E.invalid_parameter(f"User pool {pool_id} already has a domain configured: {existing}.")
@@ -88,6 +89,13 @@ def check_delete_domain(backend, params: dict) -> None:
         raise E.resource_not_found(f"Domain {domain} does not exist.")
     if entry.user_pool_id != pool_id:
         raise E.invalid_parameter(f"Domain {domain} is not the domain of user pool {pool_id}.")
+
+
+def check_delete_pool(backend, params: dict) -> None:
+    """DeleteUserPool: a pool with a domain cannot be deleted until its domain is."""
+    if pool_domain(backend, params.get("UserPoolId")) is not None:
+        raise E.invalid_parameter("User pool cannot be deleted. It has a domain configured that should be "
+                                  "deleted first.")
 
 
 # -- resource servers and scopes ------------------------------------------------------------------
