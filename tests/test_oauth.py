@@ -456,6 +456,26 @@ def test_the_user_pool_api_needs_the_admin_scope(oauth):
     assert oauth.idp.get_user(AccessToken=with_admin["access_token"])["Username"] == "alice"
 
 
+def test_a_user_token_can_carry_a_custom_scope(oauth):
+    """Custom scopes of a resource server can be granted to a user too (code flow), beside the
+    OIDC ones; the access token lists what was granted, nothing more."""
+    tokens = tokens_for(oauth, scope=f"openid {API}/read")
+    assert claims(tokens["access_token"])["scope"] == f"openid {API}/read"
+
+
+def test_oauth_needs_allowed_oauth_flows_user_pool_client(oauth):
+    """AllowedOAuthFlowsUserPoolClient false: "only SDK-based API sign-in is permitted", so the
+    authorize and token endpoints refuse the client (unauthorized_client)."""
+    off = oauth.idp.create_user_pool_client(
+        UserPoolId=oauth.pool_id, ClientName="api-only", GenerateSecret=True, AllowedOAuthFlowsUserPoolClient=False,
+        AllowedOAuthFlows=["code"], AllowedOAuthScopes=["openid"], CallbackURLs=[CALLBACK])["UserPoolClient"]
+    response = get(oauth.authorize_url(client_id=off["ClientId"]))
+    assert parse_qs(urlsplit(response.headers["Location"]).query)["error"] == ["unauthorized_client"]
+    token = requests.post(oauth.conf["token_endpoint"], auth=(off["ClientId"], off["ClientSecret"]),
+                          data={"grant_type": "authorization_code", "code": "x", "redirect_uri": CALLBACK})
+    assert token.json() == {"error": "unauthorized_client"}
+
+
 def test_implicit_grant_puts_tokens_in_the_fragment_and_never_a_refresh_token(oauth):
     """response_type=token: access token (and ID token with openid) and state in the fragment,
     no refresh token, no code."""
