@@ -148,6 +148,9 @@ def test_deleting_the_domain_takes_its_endpoints_away(oauth):
 def test_client_oauth_settings_are_checked(oauth):
     """CreateUserPoolClient: client_credentials alone and only with a secret (InvalidOAuthFlowException),
     scopes must exist (ScopeDoesNotExistException), callback URLs HTTPS except localhost."""
+    server = oauth.idp.describe_resource_server(UserPoolId=oauth.pool_id, Identifier=API)["ResourceServer"]
+    assert [scope["ScopeName"] for scope in server["Scopes"]] == ["read", "write"]
+
     def create(**settings):
         with pytest.raises(ClientError) as refused:
             oauth.idp.create_user_pool_client(UserPoolId=oauth.pool_id, ClientName="bad",
@@ -608,6 +611,31 @@ def test_authlib_client_credentials_from_discovery(oauth):
                            token_endpoint_auth_method="client_secret_basic")
     token = client.fetch_token(conf["token_endpoint"], grant_type="client_credentials")
     assert claims(token["access_token"])["scope"] == f"{API}/write"
+
+
+def test_the_code_flow_over_https(oauth):
+    """With Lab(https=True) the same flow runs over TLS (the hosted-UI cookies are then Secure)."""
+    oauth.lab.stop()
+    with Lab(seed=12, https=True) as lab:
+        idp = lab.client("cognito-idp")
+        pool_id = idp.create_user_pool(PoolName="tls")["UserPool"]["Id"]
+        idp.create_user_pool_domain(UserPoolId=pool_id, Domain="tls-app")
+        client_id = idp.create_user_pool_client(
+            UserPoolId=pool_id, ClientName="web", AllowedOAuthFlowsUserPoolClient=True, AllowedOAuthFlows=["code"],
+            AllowedOAuthScopes=["openid"], CallbackURLs=[CALLBACK])["UserPoolClient"]["ClientId"]
+        idp.admin_create_user(UserPoolId=pool_id, Username="alice", MessageAction="SUPPRESS")
+        idp.admin_set_user_password(UserPoolId=pool_id, Username="alice", Password=PASSWORD, Permanent=True)
+        conf = requests.get(lab.openid_configuration_url(pool_id), verify=lab.ca_bundle).json()
+        assert conf["token_endpoint"].startswith("https://127.0.0.1:")
+        browser = HostedUIBrowser(verify=lab.ca_bundle)
+        browser.open(f"{conf['authorization_endpoint']}?"
+                     f"{urlencode({'response_type': 'code', 'client_id': client_id, 'redirect_uri': CALLBACK})}")
+        assert all(cookie.secure for cookie in browser.session.cookies)
+        back = browser.sign_in("alice", PASSWORD)
+        tokens = requests.post(conf["token_endpoint"], verify=lab.ca_bundle, data={
+            "grant_type": "authorization_code", "client_id": client_id, "code": back.params["code"],
+            "redirect_uri": CALLBACK}).json()
+        assert lab.verifier(pool_id, client_id, token_use="id").verify(tokens["id_token"])["cognito:username"] == "alice"
 
 
 # -- cold start -----------------------------------------------------------------------------------
