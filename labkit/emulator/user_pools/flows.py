@@ -51,6 +51,7 @@ AUTH_SESSION_MINUTES = 3      # the client's AuthSessionValidity default
 # How far an SRP TIMESTAMP may be from the lab clock. Cognito documents no number: the lab's choice.
 SRP_TIMESTAMP_TOLERANCE = 5 * 60
 TOTP_WINDOW_STEPS = 1         # accept the previous and next 30-second step too
+ADMIN_SCOPE = "aws.cognito.signin.user.admin"   # the scope of tokens from the API flows
 
 
 # -- looking things up ------------------------------------------------------------------------
@@ -342,8 +343,14 @@ def _issuer(state: IdpState, pool) -> str:
     return state.lab.issuer(pool.id)
 
 
-def mint_tokens(state: IdpState, pool, client, user, refresh: RefreshRecord | None = None) -> dict:
-    """Issue ID and access tokens (and a refresh token on sign-in), signed with the pool's key."""
+def mint_tokens(state: IdpState, pool, client, user, refresh: RefreshRecord | None = None, *,
+                scopes: list[str] | None = None, nonce: str | None = None) -> dict:
+    """Issue ID and access tokens (and a refresh token on sign-in), signed with the pool's key.
+
+    ``scopes``: the OAuth scopes granted at the token endpoint (the access token's ``scope``
+    claim); the API flows grant ``aws.cognito.signin.user.admin`` alone. ``nonce``: the one the
+    authorize request carried, echoed in the ID token (OIDC).
+    """
     now = int(state.now())
     cfg = client.extended_config
     new_refresh = None
@@ -358,7 +365,7 @@ def mint_tokens(state: IdpState, pool, client, user, refresh: RefreshRecord | No
     access_claims: dict[str, Any] = {
         "sub": user.id, "iss": _issuer(state, pool), "client_id": client.id,
         "origin_jti": refresh.origin_jti, "event_id": event_id, "token_use": "access",
-        "scope": "aws.cognito.signin.user.admin", "auth_time": refresh.auth_time,
+        "scope": " ".join(scopes) if scopes is not None else ADMIN_SCOPE, "auth_time": refresh.auth_time,
         "exp": now + access_ttl, "iat": now, "jti": state.uuid(), "username": user.username,
     }
     if groups:
@@ -381,6 +388,8 @@ def mint_tokens(state: IdpState, pool, client, user, refresh: RefreshRecord | No
         "aud": client.id, "event_id": event_id, "token_use": "id", "auth_time": refresh.auth_time,
         "exp": now + token_validity_seconds(cfg, "IdToken"), "iat": now, "jti": state.uuid(),
     })
+    if nonce is not None:
+        id_claims["nonce"] = nonce
     access_token = state.keys.key_for(pool.id, "access").sign(access_claims)
     id_token = state.keys.key_for(pool.id, "id").sign(id_claims)
     state.access_tokens[access_claims["jti"]] = AccessRecord(pool.id, client.id, user.username, user.id,
@@ -395,8 +404,10 @@ def mint_tokens(state: IdpState, pool, client, user, refresh: RefreshRecord | No
     return {"ChallengeParameters": {}, "AuthenticationResult": result}
 
 
-def check_access_token(state: IdpState, backend, token) -> AccessRecord:
-    """What Cognito checks before any call that takes an AccessToken."""
+def check_access_token(state: IdpState, backend, token, required_scope: str = "aws.cognito.signin.user.admin"
+                       ) -> AccessRecord:
+    """What Cognito checks before any call that takes an AccessToken: the user-pool API needs the
+    ``aws.cognito.signin.user.admin`` scope (the userInfo endpoint asks for ``openid`` instead)."""
     import jwt
 
     if not isinstance(token, str):
@@ -421,6 +432,8 @@ def check_access_token(state: IdpState, backend, token) -> AccessRecord:
         raise E.not_authorized(E.ACCESS_TOKEN_REVOKED)
     if state.now() >= record.expires_at:
         raise E.not_authorized(E.ACCESS_TOKEN_EXPIRED)
+    if required_scope not in str(claims.get("scope", "")).split():
+        raise E.not_authorized("Access Token does not have required scopes")
     return record
 
 

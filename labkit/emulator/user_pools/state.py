@@ -123,6 +123,9 @@ class IdpState:
     # signed in since: in a pool that requires MFA, that first sign-in gets tokens (the guide counts
     # the confirmed verification message as its second factor).
     first_sign_in_pending: set[tuple[str, str]] = field(default_factory=set)
+    # the hosted UI and OAuth 2.0 endpoints' state (labkit.emulator.user_pools.oauth.OAuthState),
+    # made on the first request to a domain's endpoints
+    oauth: Any = None
 
     # -- randomness, all from the lab's (possibly seeded) generator -------------------------
     def code(self) -> str:
