@@ -321,9 +321,11 @@ class Lab:
         """What Cognito would have emailed or texted to ``address`` (oldest first; ``.latest``)."""
         return self._mail.inbox(address)
 
-    def deliver(self, *, to: str, channel: str, kind: str, text: str, code: str | None = None) -> Message:
+    def deliver(self, *, to: str, channel: str, kind: str, text: str, code: str | None = None,
+                subject: str | None = None) -> Message:
         """Put a message in ``to``'s inbox (the fidelity layer calls this instead of sending)."""
-        message = Message(to=to, channel=channel, kind=kind, text=text, code=code, sent_at=self.clock.now())
+        message = Message(to=to, channel=channel, kind=kind, text=text, code=code, sent_at=self.clock.now(),
+                          subject=subject)
         self._mail.deliver(message)
         return message
 
