@@ -16,9 +16,49 @@ import io
 import json
 import logging
 import os
+import socket
 import sys
 import time
 import traceback
+
+_LOCAL = {"127.0.0.1", "localhost", "::1", "", None}
+
+
+def _guard_network() -> None:
+    """A handler reaches the lab (127.0.0.1) and nothing else: never AWS, never the internet."""
+    connect, connect_ex, getaddrinfo = socket.socket.connect, socket.socket.connect_ex, socket.getaddrinfo
+
+    def refuse(host, port):
+        raise ConnectionRefusedError(
+            f"The lab's Lambda runtime connects to the lab (127.0.0.1) only, not to {host}:{port}. A boto3 "
+            "client made in the handler reaches the lab by itself (AWS_ENDPOINT_URL).")
+
+    def host_port(address):
+        if isinstance(address, tuple) and address:
+            return address[0], (address[1] if len(address) > 1 else None)
+        return None, None
+
+    def guarded_connect(self, address):
+        host, port = host_port(address)
+        if self.family in (socket.AF_INET, socket.AF_INET6) and host not in _LOCAL:
+            refuse(host, port)
+        return connect(self, address)
+
+    def guarded_connect_ex(self, address):
+        host, port = host_port(address)
+        if self.family in (socket.AF_INET, socket.AF_INET6) and host not in _LOCAL:
+            refuse(host, port)
+        return connect_ex(self, address)
+
+    def guarded_getaddrinfo(host, *args, **kwargs):
+        name = host.decode() if isinstance(host, bytes) else host
+        if name not in _LOCAL:
+            refuse(name, args[0] if args else kwargs.get("port"))
+        return getaddrinfo(host, *args, **kwargs)
+
+    socket.socket.connect = guarded_connect
+    socket.socket.connect_ex = guarded_connect_ex
+    socket.getaddrinfo = guarded_getaddrinfo
 
 
 class _Capture(io.TextIOBase):
@@ -94,6 +134,7 @@ def _error(exc: BaseException, error_type: str | None = None) -> dict:
 
 def main() -> None:
     task_root, handler_spec = sys.argv[1], sys.argv[2]
+    _guard_network()
     channel = os.fdopen(os.dup(1), "w", encoding="utf-8", buffering=1)
     os.dup2(2, 1)                      # a stray write to file descriptor 1 must not break the channel
     requests = sys.stdin
