@@ -219,7 +219,7 @@ def _validate_password(backend, user_pool_id: str, password) -> None:
 
 def _install_actions(lab) -> None:
     from .. import errors as E
-    from ..user_pools import attribute_updates, attributes, flows
+    from ..user_pools import attribute_updates, attributes, custom_auth, flows
 
     _, responses = _moto()
     R = responses.CognitoIdpResponse
@@ -229,16 +229,25 @@ def _install_actions(lab) -> None:
         "sign_up", "admin_create_user", "admin_delete_user", "create_user_pool_client", "update_user_pool_client",
         "call_action", "get_user", "admin_confirm_sign_up")}
 
+    # CUSTOM_AUTH (the define / create / verify Lambda triggers) has a module of its own.
     def initiate_auth(self, p, b):
+        if p.get("AuthFlow") == "CUSTOM_AUTH":
+            return custom_auth.initiate_auth(_state, b, p)
         return flows.initiate_auth(_state, b, p)
 
     def admin_initiate_auth(self, p, b):
+        if p.get("AuthFlow") == "CUSTOM_AUTH":
+            return custom_auth.initiate_auth(_state, b, p, admin_pool_id=p.get("UserPoolId"))
         return flows.initiate_auth(_state, b, p, admin_pool_id=p.get("UserPoolId"))
 
     def respond_to_auth_challenge(self, p, b):
+        if p.get("ChallengeName") == "CUSTOM_CHALLENGE":
+            return custom_auth.respond_to_auth_challenge(_state, b, p)
         return flows.respond_to_auth_challenge(_state, b, p, _validator(b))
 
     def admin_respond_to_auth_challenge(self, p, b):
+        if p.get("ChallengeName") == "CUSTOM_CHALLENGE":
+            return custom_auth.respond_to_auth_challenge(_state, b, p, admin_pool_id=p.get("UserPoolId"))
         return flows.respond_to_auth_challenge(_state, b, p, _validator(b), admin_pool_id=p.get("UserPoolId"))
 
     def sign_up(self, p, b):

@@ -44,8 +44,20 @@ def _require_triggers(pool) -> None:
             raise E.invalid_parameter(NOT_CONFIGURED)
 
 
-def start(state, pool, client, auth: dict) -> dict:
+def initiate_auth(state, backend, params: dict, *, admin_pool_id: str | None = None) -> dict:
     """InitiateAuth / AdminInitiateAuth with AuthFlow CUSTOM_AUTH."""
+    _flow, pool, client, auth = flows.initiate_checks(backend, params, admin_pool_id=admin_pool_id)
+    return start(state, pool, client, auth)
+
+
+def respond_to_auth_challenge(state, backend, params: dict, *, admin_pool_id: str | None = None) -> dict:
+    """(Admin)RespondToAuthChallenge with ChallengeName CUSTOM_CHALLENGE."""
+    pool, client = flows._pool_and_client(backend, params, admin_pool_id)
+    return respond(state, pool, client, params)
+
+
+def start(state, pool, client, auth: dict) -> dict:
+    """The first round of CUSTOM_AUTH, once the flow's checks passed."""
     flows._require(auth, "USERNAME")
     username = auth["USERNAME"]
     flows.check_secret_hash(client, username, auth.get("SECRET_HASH"))

@@ -755,7 +755,9 @@ def _pool_and_client(backend, params: dict, admin_pool_id: str | None):
     return pool, client
 
 
-def initiate_auth(state: IdpState, backend, params: dict, *, admin_pool_id: str | None = None) -> dict:
+def initiate_checks(backend, params: dict, *, admin_pool_id: str | None = None):
+    """What every InitiateAuth checks first: a known flow, the app client, the flow enabled for it,
+    AuthParameters present. Returns (flow, pool, client, AuthParameters)."""
     flow = params.get("AuthFlow")
     valid = ADMIN_FLOWS if admin_pool_id else USER_FLOWS
     if flow not in FLOW_PERMISSION:
@@ -769,15 +771,19 @@ def initiate_auth(state: IdpState, backend, params: dict, *, admin_pool_id: str 
     auth = params.get("AuthParameters")
     if not isinstance(auth, dict):
         raise E.invalid_parameter("Missing required parameter AuthParameters")
+    return flow, pool, client, auth
+
+
+def initiate_auth(state: IdpState, backend, params: dict, *, admin_pool_id: str | None = None) -> dict:
+    """InitiateAuth / AdminInitiateAuth (CUSTOM_AUTH is answered by :mod:`.custom_auth`)."""
+    flow, pool, client, auth = initiate_checks(backend, params, admin_pool_id=admin_pool_id)
     if flow in (AuthFlow.REFRESH_TOKEN_AUTH, AuthFlow.REFRESH_TOKEN):
         return _refresh(state, pool, client, auth)
     if flow in (AuthFlow.USER_PASSWORD_AUTH, AuthFlow.ADMIN_USER_PASSWORD_AUTH, AuthFlow.ADMIN_NO_SRP_AUTH):
         return _password_sign_in(state, pool, client, auth)
     if flow == AuthFlow.USER_SRP_AUTH:
         return _srp_start(state, pool, client, auth)
-    from . import custom_auth
-
-    return custom_auth.start(state, pool, client, auth)
+    raise E.invalid_parameter(f"{flow} is answered by labkit.emulator.user_pools.custom_auth.")
 
 
 def respond_to_auth_challenge(state: IdpState, backend, params: dict, validate_password,
@@ -787,10 +793,6 @@ def respond_to_auth_challenge(state: IdpState, backend, params: dict, validate_p
     responses = params.get("ChallengeResponses") or {}
     if challenge == Challenge.PASSWORD_VERIFIER:
         return _srp_finish(state, pool, client, responses)
-    if challenge == Challenge.CUSTOM_CHALLENGE:
-        from . import custom_auth
-
-        return custom_auth.respond(state, pool, client, params)
     session = _take_session(state, params.get("Session"), client, challenge)
     user = pool._get_user(session.username)
     check_secret_hash(client, responses.get("USERNAME", session.username), responses.get("SECRET_HASH"))
