@@ -524,3 +524,38 @@ def test_a_deleted_trigger_function_fails_the_call(lab):
     code, message = error_of(idp.sign_up, ClientId=client_id, Username="pat", Password=PASSWORD)
     assert code == "UnexpectedLambdaException" and message.startswith("PreSignUp invocation failed")
     assert idp.list_users(UserPoolId=pool_id)["Users"] == []
+
+
+def test_update_user_pool_attaches_a_trigger(lab):
+    """UpdateUserPool's LambdaConfig takes effect for the next call (here: pre token generation)."""
+    arn = deploy(lab, "def handler(event, context):\n    event['response']['claimsOverrideDetails'] = "
+                      "{'claimsToAddOrOverride': {'plan': 'pro'}}\n    return event\n")
+    idp, pool_id, client_id = make_pool(lab, {})
+    add_user(idp, pool_id, "quinn")
+    assert "plan" not in claims(sign_in(idp, client_id, "quinn")["AuthenticationResult"]["IdToken"])
+    idp.update_user_pool(UserPoolId=pool_id, LambdaConfig={"PreTokenGeneration": arn})
+    assert claims(sign_in(idp, client_id, "quinn")["AuthenticationResult"]["IdToken"])["plan"] == "pro"
+
+
+def test_a_function_timeout_shorter_than_cognitos_is_a_function_error(lab):
+    """A function whose own Timeout (1 s) ends it before Cognito's 5 seconds fails like any function
+    error: UserLambdaValidationException "PreAuthentication failed with error … Task timed out after
+    1.00 seconds."."""
+    arn = deploy(lab, "def handler(event, context):\n    time.sleep(60)\n", timeout=1)
+    idp, pool_id, client_id = make_pool(lab, {"PreAuthentication": arn})
+    add_user(idp, pool_id, "ray")
+    code, message = error_of(sign_in, idp, client_id, "ray")
+    assert code == "UserLambdaValidationException"
+    assert message.startswith("PreAuthentication failed with error ")
+    assert message.endswith("Task timed out after 1.00 seconds.")
+
+
+def test_admin_initiate_auth_runs_custom_auth_too(lab, custom_auth):
+    """AdminInitiateAuth / AdminRespondToAuthChallenge take CUSTOM_AUTH as well."""
+    idp, pool_id, client_id, _ = custom_auth
+    first = idp.admin_initiate_auth(UserPoolId=pool_id, ClientId=client_id, AuthFlow="CUSTOM_AUTH",
+                                    AuthParameters={"USERNAME": "kim"})
+    done = idp.admin_respond_to_auth_challenge(UserPoolId=pool_id, ClientId=client_id,
+                                               ChallengeName="CUSTOM_CHALLENGE", Session=first["Session"],
+                                               ChallengeResponses={"USERNAME": "kim", "ANSWER": "4"})
+    assert "IdToken" in done["AuthenticationResult"]

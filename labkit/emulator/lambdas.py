@@ -262,7 +262,7 @@ class LambdaRunner:
             message = f"{stamp} {request_id} Task timed out after {limit:.2f} seconds"
             invocation.error = {"errorMessage": message, "errorType": "Sandbox.Timedout"}
             # Cognito's own limit cut the call short (not the function's Timeout): the caller says so.
-            invocation.error["cutByCaller"] = limit < function_limit
+            invocation.error["cutByCaller"] = timeout is not None and float(timeout) <= function_limit
             lines.append(message)
         elif answer is None:
             stray = env.stray_output()
