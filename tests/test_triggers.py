@@ -332,8 +332,10 @@ LEGACY = {"old-timer": ("Legacy-Passw0rd!", "old@example.com")}
 def handler(event, context):
     record(event)
     known = LEGACY.get(event["userName"])
+    if known is None and event["userName"] == "half-known":
+        return event                      # forgets the required userAttributes
     if known is None:
-        return event                      # unknown to the legacy store: no userAttributes
+        raise Exception("User not found")
     if event["triggerSource"] == "UserMigration_Authentication" and event["request"]["password"] != known[0]:
         raise Exception("Bad password")
     event["response"]["userAttributes"] = {"email": known[1], "email_verified": "true"}
@@ -362,12 +364,14 @@ def test_user_migration_creates_the_user_at_first_sign_in(lab):
 
 def test_user_migration_refusals(lab):
     """A migration function that raises: "UserMigration failed with error <message>." and no user; one
-    that returns no userAttributes: the user does not exist (UserNotFoundException)."""
+    that leaves out userAttributes ("This field is required."): InvalidLambdaResponseException."""
     idp, pool_id, client_id = make_pool(lab, {"UserMigration": deploy(lab, MIGRATION)})
     code, message = error_of(idp.initiate_auth, ClientId=client_id, AuthFlow="USER_PASSWORD_AUTH",
                              AuthParameters={"USERNAME": "old-timer", "PASSWORD": "wrong-Passw0rd!"})
     assert (code, message) == ("UserLambdaValidationException", "UserMigration failed with error Bad password.")
-    assert error_of(sign_in, idp, client_id, "nobody")[0] == "UserNotFoundException"
+    assert error_of(sign_in, idp, client_id, "nobody") == ("UserLambdaValidationException",
+                                                          "UserMigration failed with error User not found.")
+    assert error_of(sign_in, idp, client_id, "half-known")[0] == "InvalidLambdaResponseException"
     assert idp.list_users(UserPoolId=pool_id)["Users"] == []
 
 

@@ -377,8 +377,8 @@ def deliver(state, pool, user, *, source: str, to: str, channel: str, kind: str,
 def migrate_user(state, pool, client, username: str, source: str, password: str | None = None):
     """UserMigration_Authentication / _ForgotPassword: ask the function about a user the pool lacks.
 
-    Returns the user created from the function's answer (with ``password`` when signing in), or None
-    when the trigger is not configured or does not know the user (no ``userAttributes``).
+    Returns the user created from the function's answer (with ``password`` when signing in; the pool's
+    password policy is not applied, as the guide says), or None when the trigger is not configured.
     """
     if configured(pool, "UserMigration") is None:
         return None
@@ -387,9 +387,11 @@ def migrate_user(state, pool, client, username: str, source: str, password: str 
         request["password"] = password
     response = invoke(state, pool, "UserMigration", source, username=username, client_id=client.id,
                       request=request)
-    if not response or response.get("userAttributes") is None:
-        return None
-    attributes = _string_map(response.get("userAttributes"))
+    # "userAttributes: This field is required." A function that does not know the user raises
+    # (the guide's example answers an unknown user with an error).
+    attributes = _string_map((response or {}).get("userAttributes"))
+    if not attributes:
+        raise invalid_response()
     default = "RESET_REQUIRED" if source == "UserMigration_ForgotPassword" else "CONFIRMED"
     status = response.get("finalUserStatus") or default
     if status not in ("CONFIRMED", "RESET_REQUIRED"):
