@@ -563,3 +563,22 @@ def test_admin_initiate_auth_runs_custom_auth_too(lab, custom_auth):
                                                ChallengeName="CUSTOM_CHALLENGE", Session=first["Session"],
                                                ChallengeResponses={"USERNAME": "kim", "ANSWER": "4"})
     assert "IdToken" in done["AuthenticationResult"]
+
+
+def test_custom_auth_for_an_unknown_user_with_prevent_user_existence_errors(lab, custom_auth):
+    """With PreventUserExistenceErrors ENABLED the custom auth triggers run for an unknown user too,
+    with userNotFound true, and the sign-in ends like a wrong answer: no tokens."""
+    idp, pool_id, _, arns = custom_auth
+    client_id = idp.create_user_pool_client(UserPoolId=pool_id, ClientName="puee", ExplicitAuthFlows=FLOWS,
+                                            PreventUserExistenceErrors="ENABLED")["UserPoolClient"]["ClientId"]
+    challenge = start_custom(idp, client_id, "ghost")
+    assert challenge["ChallengeName"] == "CUSTOM_CHALLENGE"
+    define = events(lab, arns["DefineAuthChallenge"])[-1]
+    assert define["userName"] == "ghost" and define["request"]["userNotFound"] is True
+    assert define["request"]["userAttributes"] == {}
+    assert error_of(answer, idp, client_id, challenge, "ghost", "4") == (
+        "NotAuthorizedException", "Incorrect username or password.")
+    # a LEGACY client says the user does not exist, and the triggers' events carry no userNotFound
+    assert error_of(start_custom, idp, custom_auth[2], "ghost")[0] == "UserNotFoundException"
+    start_custom(idp, custom_auth[2], "kim")
+    assert "userNotFound" not in events(lab, arns["DefineAuthChallenge"])[-1]["request"]

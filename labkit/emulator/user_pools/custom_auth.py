@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from .. import errors as E
 from ...cognito.names import Challenge
 from . import flows, triggers
+from .state import ChallengeSession
 
 CUSTOM_CHALLENGE = "CUSTOM_CHALLENGE"
 NOT_CONFIGURED = "Custom auth lambda trigger is not configured for the user pool."
@@ -32,6 +33,8 @@ NOT_CONFIGURED = "Custom auth lambda trigger is not configured for the user pool
 class CustomAuthRounds:
     """What Cognito keeps between rounds: the session list and the current challenge's private side."""
 
+    username: str = ""
+    user_exists: bool = True       # False: an unknown user, played along with (PreventUserExistenceErrors)
     rounds: list[dict] = field(default_factory=list)
     challenge_name: str = CUSTOM_CHALLENGE
     private: dict = field(default_factory=dict)
@@ -64,13 +67,17 @@ def start(state, pool, client, auth: dict) -> dict:
     _require_triggers(pool)
     user = pool._get_user(username)
     if user is None:
-        raise flows._unknown_user(client)
+        if not flows._puee_enabled(client):
+            raise flows._unknown_user(client)
+        # "userNotFound … when PreventUserExistenceErrors is set to ENABLED": the triggers run as for
+        # anyone, so that the answer cannot tell who exists; tokens are never issued.
+        return _next(state, pool, client, None, CustomAuthRounds(username=str(username), user_exists=False))
     if not user.enabled:
         raise E.not_authorized(E.USER_DISABLED)
     if flows._status(user) == "UNCONFIRMED":
         raise E.CognitoError("UserNotConfirmedException", E.USER_NOT_CONFIRMED)
     triggers.pre_authentication(state, pool, client, user)
-    return _next(state, pool, client, user, CustomAuthRounds())
+    return _next(state, pool, client, user, CustomAuthRounds(username=user.username))
 
 
 def respond(state, pool, client, params: dict) -> dict:
@@ -78,20 +85,19 @@ def respond(state, pool, client, params: dict) -> dict:
     responses = params.get("ChallengeResponses") or {}
     session_id = params.get("Session")
     session = flows._take_session(state, session_id, client, CUSTOM_CHALLENGE)
-    user = pool._get_user(session.username)
+    rounds: CustomAuthRounds = session.custom
+    user = pool._get_user(session.username) if rounds.user_exists else None
     flows.check_secret_hash(client, responses.get("USERNAME", session.username), responses.get("SECRET_HASH"))
-    if user is None:
+    if user is None and rounds.user_exists:
         raise E.not_authorized(E.INCORRECT_CREDENTIALS)
     answer = responses.get("ANSWER")
     if not isinstance(answer, str):
         raise E.invalid_parameter("Missing required parameter ANSWER")
     del state.sessions[session_id]            # a session answers one challenge
-    rounds: CustomAuthRounds = session.custom
     response = triggers.invoke(
         state, pool, "VerifyAuthChallengeResponse", "VerifyAuthChallengeResponse_Authentication",
-        username=user.username, client_id=client.id,
-        request={"userAttributes": triggers.user_attributes(user), "privateChallengeParameters": rounds.private,
-                 "challengeAnswer": answer, "clientMetadata": triggers.client_metadata(), "userNotFound": False})
+        username=rounds.username, client_id=client.id,
+        request=_request(client, user, rounds, privateChallengeParameters=rounds.private, challengeAnswer=answer))
     correct = response.get("answerCorrect") if response else False
     if correct is not None and not isinstance(correct, bool):
         raise triggers.invalid_response()
@@ -100,18 +106,29 @@ def respond(state, pool, client, params: dict) -> dict:
     return _next(state, pool, client, user, rounds)
 
 
+def _request(client, user, rounds: CustomAuthRounds, **fields) -> dict:
+    """A trigger request: userAttributes, the fields given, clientMetadata, and userNotFound when the
+    client has PreventUserExistenceErrors ENABLED (the only time Cognito populates it)."""
+    request = {"userAttributes": triggers.user_attributes(user) if user is not None else {}, **fields,
+               "clientMetadata": triggers.client_metadata()}
+    if flows._puee_enabled(client):
+        request["userNotFound"] = not rounds.user_exists
+    return request
+
+
 def _next(state, pool, client, user, rounds: CustomAuthRounds) -> dict:
     """DefineAuthChallenge decides; then tokens, a refusal, or the next challenge."""
     session_list = [dict(r) for r in rounds.rounds]
     define = triggers.invoke(
-        state, pool, "DefineAuthChallenge", "DefineAuthChallenge_Authentication", username=user.username,
-        client_id=client.id, request={"userAttributes": triggers.user_attributes(user), "session": session_list,
-                                      "clientMetadata": triggers.client_metadata(), "userNotFound": False}) or {}
+        state, pool, "DefineAuthChallenge", "DefineAuthChallenge_Authentication", username=rounds.username,
+        client_id=client.id, request=_request(client, user, rounds, session=session_list)) or {}
     issue = triggers._flag(define, "issueTokens")
     fail = triggers._flag(define, "failAuthentication")
     if fail:
         raise E.not_authorized(E.INCORRECT_CREDENTIALS)
     if issue:
+        if user is None:                      # nobody to issue tokens to: as for a wrong password
+            raise E.not_authorized(E.INCORRECT_CREDENTIALS)
         state.record_success(pool.id, user.username)
         return flows.mint_tokens(state, pool, client, user)
     name = define.get("challengeName")
@@ -121,17 +138,24 @@ def _next(state, pool, client, user, rounds: CustomAuthRounds) -> dict:
     if name != CUSTOM_CHALLENGE:
         raise triggers.invalid_response()
     create = triggers.invoke(
-        state, pool, "CreateAuthChallenge", "CreateAuthChallenge_Authentication", username=user.username,
-        client_id=client.id, request={"userAttributes": triggers.user_attributes(user), "challengeName": name,
-                                      "session": session_list, "clientMetadata": triggers.client_metadata(),
-                                      "userNotFound": False}) or {}
+        state, pool, "CreateAuthChallenge", "CreateAuthChallenge_Authentication", username=rounds.username,
+        client_id=client.id, request=_request(client, user, rounds, challengeName=name, session=session_list)) or {}
     public = triggers._string_map(create.get("publicChallengeParameters"))
     private = triggers._string_map(create.get("privateChallengeParameters"))
     metadata = create.get("challengeMetadata")
     if metadata is not None and not isinstance(metadata, str):
         raise triggers.invalid_response()
     rounds.challenge_name, rounds.private, rounds.metadata = name, dict(private), metadata
-    session_id = flows._new_session(state, pool, client, user, CUSTOM_CHALLENGE, custom=rounds)
+    session_id = _new_session(state, pool, client, rounds)
     parameters = {str(k): str(v) for k, v in public.items()}
-    parameters["USERNAME"] = user.username
+    parameters["USERNAME"] = rounds.username
     return {"ChallengeName": CUSTOM_CHALLENGE, "Session": session_id, "ChallengeParameters": parameters}
+
+
+def _new_session(state, pool, client, rounds: CustomAuthRounds) -> str:
+    """A Session for the next answer (flows._new_session, without needing a user object)."""
+    minutes = client.extended_config.get("AuthSessionValidity") or flows.AUTH_SESSION_MINUTES
+    session_id = state.opaque(120)
+    state.sessions[session_id] = ChallengeSession(pool.id, client.id, rounds.username, CUSTOM_CHALLENGE,
+                                                  state.now() + 60 * minutes, custom=rounds)
+    return session_id

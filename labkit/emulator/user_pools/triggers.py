@@ -242,9 +242,11 @@ def post_confirmation(state, pool, user, source: str) -> None:
 # -- sign-in ------------------------------------------------------------------------------------------
 def pre_authentication(state, pool, client, user) -> None:
     """PreAuthentication_Authentication: before Cognito checks the password; raising refuses the sign-in."""
+    request = {"userAttributes": user_attributes(user), "validationData": client_metadata() or None}
+    if client.extended_config.get("PreventUserExistenceErrors") == "ENABLED":
+        request["userNotFound"] = False      # populated only with PreventUserExistenceErrors ENABLED
     invoke(state, pool, "PreAuthentication", "PreAuthentication_Authentication", username=user.username,
-           client_id=client.id, request={"userAttributes": user_attributes(user), "userNotFound": False,
-                                         "validationData": client_metadata() or None})
+           client_id=client.id, request=request)
 
 
 def post_authentication(state, pool, client, user) -> None:
