@@ -89,6 +89,7 @@ def test_print_output_is_logged_as_cloudwatch_logs_holds_it(lab):
     lines = [str(line) for line in lab.lambda_logs("talker")]
     assert lines[0].startswith("START RequestId: ") and lines[1] == "hello from talker"
     assert lines[2].startswith("END RequestId: ") and lines[3].startswith("REPORT RequestId: ")
+    assert lab.lambda_logs("talker").output == ["hello from talker"]
     events = lab.client("logs").filter_log_events(logGroupName="/aws/lambda/talker")["events"]
     assert "hello from talker" in [e["message"] for e in events]
 

@@ -72,6 +72,9 @@ class LogLine:
         return self.message
 
 
+_RUNTIME_LINES = ("START RequestId: ", "END RequestId: ", "REPORT RequestId: ")
+
+
 class FunctionLogs(list):
     """The log lines of one function, oldest first (``print(lab.lambda_logs("fn"))`` shows the text)."""
 
@@ -82,6 +85,12 @@ class FunctionLogs(list):
     @property
     def text(self) -> str:
         return "\n".join(line.message for line in self)
+
+    @property
+    def output(self) -> list[str]:
+        """Only what the handler printed or logged: the START / END / REPORT lines (request ids,
+        durations) left out, so a notebook can show it and get the same output every run."""
+        return [line.message for line in self if not line.message.startswith(_RUNTIME_LINES)]
 
     def __str__(self) -> str:
         return self.text
