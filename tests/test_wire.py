@@ -117,6 +117,9 @@ def test_close_unregisters_and_capture_after_close_is_refused(signed_in):
 def test_capture_repr_is_short_and_stable(signed_in):
     text = repr(signed_in.srp_flow)
     assert text.startswith("USER_SRP_AUTH: 4 messages")
+    assert "→ RespondToAuthChallenge (to Cognito)" in text and "← InitiateAuth (from Cognito)" in text
+    assert max(len(line) for line in text.splitlines()) <= 100        # fits a notebook, one table per message
+    assert "<table>" in signed_in.srp_flow._repr_html_()
     assert "eyJ… (JWT)" in text and "-bit number)" in text
     assert "bytes, base64" in text
     for f in signed_in.srp_flow.fields():              # no long random value printed whole
@@ -164,10 +167,17 @@ def test_eavesdropper_view_text_and_picture(signed_in):
     assert view.summary(signed_in.srp_flow)["password"] == 0
     assert view.summary(signed_in.srp_flow)["token"] == 3 == view.summary(signed_in.password_flow)["token"]
     text = repr(view)
-    assert "USER_PASSWORD_AUTH: 2 messages; the password crossed the wire" in text
-    assert "USER_SRP_AUTH: 4 messages; the password never crossed the wire" in text
-    assert f"PASSWORD          {PASSWORD!r}" in text
+    assert "USER_PASSWORD_AUTH, 2 messages: the password crossed the wire" in text
+    assert "USER_SRP_AUTH, 4 messages: the password never crossed the wire" in text
+    assert f"PASSWORD          1       AuthParameters.PASSWORD = {PASSWORD!r}" in text
     assert text.count(PASSWORD) == 1
+    groups = dict(view.groups(signed_in.srp_flow))
+    assert "password" not in groups and sorted(groups["token"]) == ["AccessToken", "IdToken", "RefreshToken"]
+    assert "USERNAME\N{NO-BREAK SPACE}×3" in groups["nothing reusable"]         # named once, counted: no repeated table
+    for f in signed_in.srp_flow.fields():                      # values are the capture's, not repeated here
+        if f.name in ("SRP_A", "SRP_B", "SALT"):
+            assert wire.preview(f.value, name=f.name) not in text
+    assert max(len(line) for line in text.splitlines()) <= 100
     png = view._repr_png_()
     assert png.startswith(b"\x89PNG") and png == view.png()    # drawn once, cached
     with pytest.raises(ValueError):
@@ -200,6 +210,8 @@ def test_srp_steps_right_password_all_same():
     assert srp.int_to_hex(client.S)[:17] not in text          # only 16 digits
     assert client.signature[:8] not in text and "(changes with TIMESTAMP)" in text
     assert "DIFFERENT" not in text
+    assert max(len(line) for line in text.splitlines()) <= 100        # values, then formulas: two tables
+    assert "Caldera Derived Key" in text and "Caldera" not in repr(wire.srp_steps(client, server, formulas=False))
     with pytest.raises(KeyError):
         table["nope"]
 
