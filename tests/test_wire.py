@@ -10,6 +10,7 @@ import pytest
 from labkit import Lab
 from labkit.cognito import srp
 from labkit.course import wire
+from labkit.course.exercises import ExerciseNotPassed
 from labkit.course.userpool import create_user_pool
 
 PASSWORD = "Passw0rd!-wire"
@@ -253,3 +254,29 @@ def test_lab_helpers_need_a_running_lab():
     lab = Lab(seed=1)
     with pytest.raises(Exception, match="not running"):
         wire.stored_verifier(lab, "us-east-1_X", "alice")
+
+
+# -- exercise 3.1: what a log must not keep ----------------------------------------------------------
+
+def test_must_not_log_check_passes_the_password_and_the_tokens(signed_in):
+    """The password (USER_PASSWORD_AUTH only) and the three tokens (both flows) are reusable by whoever
+    reads a log; SRP's values are public or single-use."""
+    flows = (signed_in.password_flow, signed_in.srp_flow)
+    wire.check_must_not_log({"PASSWORD", "AccessToken", "IdToken", "RefreshToken"}, *flows, secret=PASSWORD)
+    wire.check_must_not_log(["AuthParameters.PASSWORD", "AuthenticationResult.AccessToken", "IdToken",
+                             "RefreshToken"], *flows, secret=PASSWORD)       # whole paths are fine too
+
+
+@pytest.mark.parametrize("names, expected", [
+    ({"PASSWORD"}, "AccessToken is missing: a bearer token"),
+    ({"PASSWORD", "AccessToken", "IdToken", "RefreshToken", "SRP_A"}, "SRP_A can stay in the log: public"),
+    ({"PASSWORD", "AccessToken", "IdToken", "RefreshToken", "PASSWORD_CLAIM_SIGNATURE"},
+     "PASSWORD_CLAIM_SIGNATURE can stay in the log: single-use"),
+    ({"AccessToken", "IdToken", "RefreshToken"}, "PASSWORD is missing: the password itself"),
+    ({"PASSWORD", "AccessToken", "IdToken", "RefreshToken", "Password1"}, "'Password1' is not a field"),
+    ("PASSWORD", "should be a set of field names"),
+])
+def test_must_not_log_check_explains_each_wrong_decision(signed_in, names, expected):
+    with pytest.raises(ExerciseNotPassed) as info:
+        wire.check_must_not_log(names, signed_in.password_flow, signed_in.srp_flow, secret=PASSWORD)
+    assert expected in str(info.value)

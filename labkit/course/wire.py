@@ -38,9 +38,10 @@ from typing import Any, Iterator
 
 from ..cognito import srp
 from .display import ShowsAsTable, Table
+from .exercises import ExerciseNotPassed
 
 __all__ = ["WireMessage", "WireField", "Capture", "WireRecorder", "CATEGORIES", "classify",
-           "preview", "eavesdropper_view", "EavesdropperView", "srp_steps", "SRPStep", "StepTable",
+           "preview", "eavesdropper_view", "EavesdropperView", "why_not_logged", "check_must_not_log", "srp_steps", "SRPStep", "StepTable",
            "StoredVerifier", "stored_verifier", "server_session"]
 
 REQUEST, RESPONSE = "request", "response"
@@ -331,6 +332,58 @@ def preview(value: Any, category: str = "other", width: int = 40, *, name: str |
             pass
     text = repr(value)
     return text if len(text) <= width else text[:width - 1] + "…"
+
+
+# -- exercise 3.1: what a log of these bodies must never keep ---------------------------------------
+
+_WHY = {
+    "password": "the password itself: whoever reads it signs in as the user, from anywhere, until the "
+                "password changes (and on every site where it was reused)",
+    "token": "a bearer token: whoever copies it acts as the user (API calls with the access or ID token, new "
+             "tokens with the refresh token) until it expires or is revoked",
+    "public": "public: an identifier, a protocol name, a lifetime, or one of SRP's public numbers, from which "
+              "nobody can compute the password or sign in",
+    "single-use": "single-use: bound to one SECRET_BLOCK, which Cognito accepts once, and to one TIMESTAMP; "
+                  "replaying it signs nobody in",
+}
+_SINGLE_USE = {"SECRET_BLOCK", "PASSWORD_CLAIM_SECRET_BLOCK", "PASSWORD_CLAIM_SIGNATURE", "TIMESTAMP"}
+
+
+def why_not_logged(field: WireField, secret: str | None = None) -> tuple[bool, str]:
+    """``(must_not_log, why)`` for one field: True for the password and tokens, with the reason in words."""
+    category = classify(field, secret)
+    if category in ("password", "token"):
+        return True, _WHY[category]
+    if category == "nothing reusable":
+        return False, _WHY["single-use" if field.name in _SINGLE_USE else "public"]
+    return False, "not analysed by this lesson"
+
+
+def check_must_not_log(names: Any, *captures: Capture, secret: str | None = None) -> None:
+    """Check exercise 3.1: ``names`` are the fields (last part of the path, such as ``"SRP_A"``; a whole
+    path is accepted too) that a log of these captures must never keep.
+
+    Raises :class:`~labkit.course.exercises.ExerciseNotPassed` listing, in plain words, every field
+    missing (and why it must go) and every field that need not be hidden (and why it is safe).
+    """
+    if isinstance(names, str) or not isinstance(names, (set, frozenset, list, tuple)):
+        raise ExerciseNotPassed(None, "must_not_log should be a set of field names, such as {\"SRP_A\", ...}, "
+                                      f"not {type(names).__name__} {names!r}.")
+    given = {str(n).rsplit(".", 1)[-1] for n in names}
+    verdicts: dict[str, tuple[bool, str]] = {}
+    for capture in captures:
+        for f in capture.fields():
+            verdicts.setdefault(f.name, why_not_logged(f, secret))
+    problems = [f"{name!r} is not a field of these sign-ins (use the last part of a path, such as 'SRP_A')."
+                for name in sorted(given - set(verdicts))]
+    for name, (hide, why) in verdicts.items():
+        if hide and name not in given:
+            problems.append(f"{name} is missing: {why}.")
+        elif not hide and name in given:
+            problems.append(f"{name} can stay in the log: {why}.")
+    if problems:
+        right = sum(1 for name, (hide, _) in verdicts.items() if hide == (name in given))
+        raise ExerciseNotPassed(None, "\n".join([f"{right} of {len(verdicts)} fields decided right."] + problems))
 
 
 class EavesdropperView:
