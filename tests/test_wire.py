@@ -268,7 +268,8 @@ def test_must_not_log_check_passes_the_password_and_the_tokens(signed_in):
 
 
 @pytest.mark.parametrize("names, expected", [
-    ({"PASSWORD"}, "AccessToken is missing: a bearer token"),
+    ({"PASSWORD"}, "AccessToken, RefreshToken, IdToken are missing: a bearer token"),
+    ({"PASSWORD", "AccessToken", "RefreshToken"}, "IdToken is missing: a bearer token"),
     ({"PASSWORD", "AccessToken", "IdToken", "RefreshToken", "SRP_A"}, "SRP_A can stay in the log: public"),
     ({"PASSWORD", "AccessToken", "IdToken", "RefreshToken", "PASSWORD_CLAIM_SIGNATURE"},
      "PASSWORD_CLAIM_SIGNATURE can stay in the log: single-use"),

@@ -376,11 +376,17 @@ def check_must_not_log(names: Any, *captures: Capture, secret: str | None = None
             verdicts.setdefault(f.name, why_not_logged(f, secret))
     problems = [f"{name!r} is not a field of these sign-ins (use the last part of a path, such as 'SRP_A')."
                 for name in sorted(given - set(verdicts))]
+    missing: dict[str, list[str]] = {}      # reason -> names, so that each reason is said once
+    extra: dict[str, list[str]] = {}
     for name, (hide, why) in verdicts.items():
         if hide and name not in given:
-            problems.append(f"{name} is missing: {why}.")
+            missing.setdefault(why, []).append(name)
         elif not hide and name in given:
-            problems.append(f"{name} can stay in the log: {why}.")
+            extra.setdefault(why, []).append(name)
+    for why, group in missing.items():
+        problems.append(f"{', '.join(group)} {'is' if len(group) == 1 else 'are'} missing: {why}.")
+    for why, group in extra.items():
+        problems.append(f"{', '.join(group)} can stay in the log: {why}.")
     if problems:
         right = sum(1 for name, (hide, _) in verdicts.items() if hide == (name in given))
         raise ExerciseNotPassed(None, "\n".join([f"{right} of {len(verdicts)} fields decided right."] + problems))
