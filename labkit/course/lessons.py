@@ -22,14 +22,18 @@ class Lesson:
     part: str       # "start", "user pools" or "identity pools"
 
 
-#: The course, in order. Minutes are estimates for a first pass including the exercises.
+#: The course, in order. Minutes are estimates for a first pass including the exercises, made from
+#: each notebook's length: about 175 words of prose a minute, half a minute per code cell to run and
+#: read its output, 3 to 6 minutes per exercise (with its check), 4 for the self-check. Sections marked
+#: "(optional)" are not counted; their notebook's time line says how much they add (lessons 00-03,
+#: re-estimated 2026-12-03).
 LESSONS: tuple[Lesson, ...] = (
-    Lesson("00", "Welcome", 20, "the lab, exercises and checks; your first user pool", "start"),
-    Lesson("01", "User pools vs identity pools", 25,
+    Lesson("00", "Welcome", 25, "the lab, exercises and checks; your first user pool", "start"),
+    Lesson("01", "User pools vs identity pools", 35,
            "who you are (tokens) vs what you may do in AWS (credentials)", "user pools"),
-    Lesson("02", "Sign-up, sign-in and recovery", 35,
+    Lesson("02", "Sign-up, sign-in and recovery", 45,
            "sign-up, confirmation codes, sign-in, forgotten passwords", "user pools"),
-    Lesson("03", "SRP deep dive", 35, "proving a password without sending it", "user pools"),
+    Lesson("03", "SRP deep dive", 40, "proving a password without sending it", "user pools"),
     Lesson("04", "MFA", 30, "SMS codes and authenticator apps (TOTP)", "user pools"),
     Lesson("05", "Token lifecycle", 35, "ID, access and refresh tokens: verify, expire, refresh, revoke",
            "user pools"),
