@@ -8,10 +8,13 @@ Three layers, imports pointing one way only (``tests/test_layers.py`` walks them
 - :mod:`labkit.course`    lesson helpers, exercises, displays, student copies, the demo API.
 
 :class:`Lab` (``with Lab(seed=7) as lab:``) is the entry point; notebooks use :func:`new_lab`.
+:func:`audit_user_pool` / :func:`audit_identity_pool` check a pool against the sound-setup
+checklist with read-only calls, against the lab or a real account (``python -m labkit audit``).
 """
 from .clock import LabClock
+from .cognito.audit import audit_identity_pool, audit_user_pool
 from .inbox import Inbox, Message
 from .lab import Lab, LabAlreadyRunning, LabError, LabNotRunning, current_lab, new_lab
 
 __all__ = ["Lab", "LabClock", "Inbox", "Message", "LabError", "LabAlreadyRunning", "LabNotRunning",
-           "current_lab", "new_lab"]
+           "current_lab", "new_lab", "audit_user_pool", "audit_identity_pool"]

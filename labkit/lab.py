@@ -273,6 +273,18 @@ class Lab:
         self._require_running()
         return f"{self.endpoint_url}/{user_pool_id}/.well-known/jwks.json"
 
+    def openid_configuration_url(self, user_pool_id: str) -> str:
+        """The pool's OIDC discovery document (AWS: ``{issuer}/.well-known/openid-configuration``).
+        With a domain (CreateUserPoolDomain) it names the hosted UI's OAuth 2.0 endpoints too."""
+        self._require_running()
+        return f"{self.endpoint_url}/{user_pool_id}/.well-known/openid-configuration"
+
+    def domain_url(self, domain: str) -> str:
+        """Where the lab serves a user-pool domain's hosted UI and OAuth 2.0 endpoints: AWS's
+        ``https://<domain>.auth.<region>.amazoncognito.com`` is ``{endpoint_url}/_domain/<domain>``."""
+        self._require_running()
+        return f"{self.endpoint_url}/_domain/{domain}"
+
     def user_pool_jwks(self, user_pool_id: str) -> dict:
         """The pool's public JWKS as a dict (what ``jwks_url`` serves), without an HTTP round trip."""
         self._require_running()

@@ -18,6 +18,7 @@ from labkit.cognito.jwt import (
     CognitoVerifier,
     InvalidSignature,
     TokenExpired,
+    UnknownKey,
     WrongClient,
     WrongIssuer,
     WrongTokenUse,
@@ -60,6 +61,20 @@ def forge(cognito, kind: str) -> str:
         return cognito.sign_in()["IdToken"]
     if kind == "wrong client":
         return cognito.sign_in(client_id=cognito.other_client_id)["AccessToken"]
+    admin = {"cognito:groups": ["admin"], "username": "mallory"}
+    if kind == "embedded jwk":
+        return forgeries.forge_embedded_jwk(cognito.sign_in()["AccessToken"], claims=admin)
+    if kind == "jku injection":
+        attacker = forgeries.AttackerKey()
+        lab.on_stop(attacker.stop)
+        return forgeries.forge_jku(cognito.sign_in()["AccessToken"], attacker, claims=admin)
+    if kind == "kid traversal to /dev/null":
+        return forgeries.forge_kid_traversal(cognito.sign_in()["AccessToken"], claims=admin)
+    if kind == "cracked session secret":
+        weak = lab.protected_api(cognito.pool_id, cognito.client_id, weak_session_secret=True)
+        session_token = weak.call("/session", cognito.sign_in()["AccessToken"]).body["session_token"]
+        secret = forgeries.crack_hs256(session_token)
+        return forgeries.forge_hs256(session_token, secret, claims=admin)
     raise AssertionError(kind)
 
 
@@ -72,7 +87,14 @@ BATTERY = [   # forgery, the error CognitoVerifier raises, the flags of the one 
     ("another pool", WrongIssuer, ("ignore_issuer", "ignore_client")),
     ("ID token", WrongTokenUse, ("accept_id_tokens",)),
     ("wrong client", WrongClient, ("ignore_client",)),
+    ("embedded jwk", UnknownKey, ("trust_header_jwk",)),
+    ("jku injection", UnknownKey, ("trust_header_jku",)),
+    ("kid traversal to /dev/null", AlgorithmNotAllowed, ("kid_path_traversal",)),
+    ("cracked session secret", AlgorithmNotAllowed, ("weak_session_secret",)),
 ]
+
+# A verifier that skips the signature believes every RS256 token, the attacker's own keys included.
+ALSO_FOOLED = {"embedded jwk": {"skip_signature"}, "jku injection": {"skip_signature"}}
 
 
 def test_the_battery_covers_every_vulnerable_flag():
@@ -93,7 +115,8 @@ def test_forgery_is_rejected_by_the_verifier_and_safe_api_and_fools_only_its_var
 
     statuses = {name: api.call("/hello", token).status for name, api in apis.items()}
     # accepted by exactly the variants that have every flaw it needs (safe has none)
-    assert statuses == {name: 200 if set(flags) <= set(name.split("+")) else 401 for name in apis}
+    also = ALSO_FOOLED.get(kind, set())
+    assert statuses == {name: 200 if set(flags) <= set(name.split("+")) or name in also else 401 for name in apis}
     assert statuses[weak_variant] == 200
 
     safe = apis["safe"].call("/hello", token)
@@ -208,6 +231,22 @@ def test_the_api_fetches_the_jwks_once(cognito):
     assert api.verifier.jwks_fetches == 1
 
 
+def test_a_response_shows_as_a_status_line_and_its_body(cognito):
+    """What a learner sees of api.call: the HTTP status line, the WWW-Authenticate challenge that
+    says why a token was refused (RFC 6750 §3), and the JSON body indented; HTML in Jupyter."""
+    api = cognito.lab.protected_api(cognito.pool_id, cognito.client_id)
+    good = api.call("/hello", cognito.sign_in()["AccessToken"])
+    assert repr(good).splitlines()[0] == "HTTP 200 OK" and good.ok
+    assert '"message"' in repr(good) and "<ApiResponse" not in repr(good)
+    refused = api.call("/hello", "not-a-token")
+    lines = repr(refused).splitlines()
+    assert lines[0] == "HTTP 401 Unauthorized" and not refused.ok
+    assert lines[1].startswith("WWW-Authenticate: Bearer") and 'error="invalid_token"' in lines[1]
+    html = refused._repr_html_()
+    assert "HTTP 401 Unauthorized" in html and "<pre" in html and "WWW-Authenticate" in html
+    assert str(refused) == repr(refused)
+
+
 def test_repr_says_safe_or_which_flags_are_on(cognito):
     safe = cognito.lab.protected_api(cognito.pool_id, cognito.client_id)
     weak = cognito.lab.protected_api(cognito.pool_id, cognito.client_id, skip_signature=True,
@@ -251,3 +290,52 @@ def test_stop_is_idempotent(cognito):
 def test_every_variant_answers_junk_with_401_not_a_crash(cognito, junk):
     apis = start_all_variants(cognito)
     assert {name: api.call("/me", junk).status for name, api in apis.items()} == {name: 401 for name in apis}
+
+
+def test_header_attacks_reach_admin_only_on_their_variant(cognito):
+    """jwk / jku injection, kid traversal and a cracked session secret each forge an admin: the
+    vulnerable variant lets mallory into /admin, the safe API answers 401."""
+    safe = cognito.lab.protected_api(cognito.pool_id, cognito.client_id)
+    for kind, flag in [("embedded jwk", "trust_header_jwk"), ("jku injection", "trust_header_jku"),
+                       ("kid traversal to /dev/null", "kid_path_traversal"),
+                       ("cracked session secret", "weak_session_secret")]:
+        weak = cognito.lab.protected_api(cognito.pool_id, cognito.client_id, **{flag: True})
+        token = forge(cognito, kind)
+        response = weak.call("/admin", token)
+        assert response.status == 200 and "mallory" in response.body["message"], (kind, response)
+        assert safe.call("/admin", token).status == 401, kind
+
+
+def test_the_session_secret_is_in_the_word_list_and_a_strong_one_is_not_cracked(cognito):
+    """crack_hs256 finds the weak variant's secret offline; a random 32-byte secret survives the
+    same list; RS256 tokens cannot be cracked this way (a plain-words error)."""
+    import secrets
+
+    import jwt as pyjwt
+
+    weak = cognito.lab.protected_api(cognito.pool_id, cognito.client_id, weak_session_secret=True)
+    access = cognito.sign_in()["AccessToken"]
+    session_token = weak.call("/session", access).body["session_token"]
+    assert forgeries.crack_hs256(session_token) == "changeme"
+    assert weak.call("/hello", session_token).status == 200
+    strong = pyjwt.encode({"sub": "x"}, secrets.token_hex(32), algorithm="HS256")
+    assert forgeries.crack_hs256(strong) is None
+    with pytest.raises(ValueError, match="only an HS256 token"):
+        forgeries.crack_hs256(access)
+    safe = cognito.lab.protected_api(cognito.pool_id, cognito.client_id)
+    assert safe.call("/session", access).status == 404
+
+
+def test_a_jku_off_loopback_or_a_kid_naming_a_device_is_refused_not_fetched(cognito):
+    """The vulnerable variants stay inside the lab: a jku outside 127.0.0.1 is never fetched, and a
+    kid naming a device (/dev/zero) or a missing file is refused at once, not read."""
+    access = cognito.sign_in()["AccessToken"]
+    attacker = forgeries.AttackerKey()
+    jku = cognito.lab.protected_api(cognito.pool_id, cognito.client_id, trust_header_jku=True)
+    outside = attacker.sign(access, header={"jku": "https://attacker.example/jwks.json"})
+    response = jku.call("/hello", outside)
+    assert response.status == 401 and "only fetches from 127.0.0.1" in response.body["error_description"]
+    kid = cognito.lab.protected_api(cognito.pool_id, cognito.client_id, kid_path_traversal=True)
+    for path in ["../" * 12 + "dev/zero", "no-such-key"]:
+        response = kid.call("/hello", forgeries.forge_kid_traversal(access, kid=path), timeout=5)
+        assert response.status == 401 and response.body["reason"] == "UnknownKey"

@@ -10,5 +10,6 @@ own; it works the same against the lab and against AWS.
 - :mod:`.passwords`  the password policy's rules and messages.
 - :mod:`.lifetimes`  app-client token lifetimes: units, defaults, ranges.
 - :mod:`.durations`  seconds in words, the one formatter.
+- :mod:`.audit`      the pool auditor: a pool's settings against the sound-setup checklist (reads only).
 - :mod:`.display`    how results show themselves: text for ``print``, HTML in Jupyter.
 """

@@ -2,7 +2,8 @@
 
     >>> api = lab.protected_api(pool_id, client_id)                  # doctest: +SKIP
     >>> api.call("/hello", tokens["AccessToken"])                     # doctest: +SKIP
-    <ApiResponse 200 {'message': 'Hello, alice!'}>
+    HTTP 200 OK
+    {"message": "Hello, alice!"}
 
 Routes
 ------
@@ -10,6 +11,8 @@ Routes
 ``GET /me``     JSON with the caller's ``sub``, ``username`` and ``groups``.
 ``GET /admin``  requires the group ``admin`` (else 403).
 ``GET /``       lists the routes and which checks are switched off (no token needed).
+``GET /session`` (``weak_session_secret`` variant only) an access token in, the API's own HS256
+                session token out.
 
 A missing, invalid or expired token gets **401** with
 ``WWW-Authenticate: Bearer error="invalid_token", error_description="…why…"``; a valid token that
@@ -29,6 +32,12 @@ flag (all off by default); ``repr(api)`` says which are on:
 ``ignore_expiry``          ``exp`` is not checked
 ``ignore_issuer``          any Cognito user pool's tokens are accepted (keys from the pool the token names)
 ``ignore_client``          tokens of any app client of the pool are accepted
+``trust_header_jwk``       a token whose header carries a ``jwk`` is checked with *that* key
+``trust_header_jku``       keys are fetched from the URL in the token's ``jku`` header
+``kid_path_traversal``     HS256 "service tokens" are checked with the key file named by ``kid``,
+                           and the path is not confined to the key directory
+``weak_session_secret``    ``GET /session`` trades an access token for the API's own HS256 session
+                           token, signed with a secret from a common-secrets list; those are accepted
 ========================== =====================================================================
 
 Each flag replaces exactly one named check of :class:`~labkit.cognito.jwt.CognitoVerifier`
@@ -39,8 +48,12 @@ from __future__ import annotations
 
 import hmac
 import json
+import os
+import shutil
+import tempfile
 import threading
 import urllib.error
+import urllib.parse
 import urllib.request
 from dataclasses import dataclass
 from typing import Any, Iterable
@@ -76,13 +89,27 @@ VULNERABILITIES: dict[str, str] = {
     "ignore_expiry": "accepts expired tokens",
     "ignore_issuer": "accepts tokens of any Cognito user pool, fetching keys from the pool the token names",
     "ignore_client": "accepts tokens issued to any app client of the pool",
+    "trust_header_jwk": "verifies with the public key the token's own header carries (jwk injection)",
+    "trust_header_jku": "fetches verification keys from the URL in the token's header (jku injection)",
+    "kid_path_traversal": "reads HS256 keys from the file kid names, without confining the path",
+    "weak_session_secret": "signs its own HS256 session tokens with a guessable secret",
 }
 #: Which named check of CognitoVerifier each flag replaces (tests/test_api.py proves one each).
 FLAG_CHECK: dict[str, str] = {
     "accept_id_tokens": "token_use", "skip_signature": "signature", "accept_alg_none": "signature",
     "trust_header_alg": "signature", "ignore_expiry": "expiry", "ignore_issuer": "issuer",
-    "ignore_client": "client",
+    "ignore_client": "client", "trust_header_jwk": "signature", "trust_header_jku": "signature",
+    "kid_path_traversal": "signature", "weak_session_secret": "signature",
 }
+#: The flaws that live in the signature check.
+SIGNATURE_FLAWS = frozenset(name for name, check in FLAG_CHECK.items() if check == "signature")
+
+#: The session secret of the ``weak_session_secret`` variant: a word of the common-secrets list,
+#: so :func:`labkit.course.forgeries.crack_hs256` finds it, as real word lists find real ones.
+WEAK_SESSION_SECRET = "changeme"
+SESSION_KID = "api-session"
+SERVICE_KID = "service-2024"          # the one legitimate key file of the kid_path_traversal variant
+_MAX_KEY_BYTES = 64 * 1024
 
 ADMIN_GROUP = "admin"
 
@@ -102,8 +129,55 @@ def _any_client(v: Verification) -> None:
     """BUG (ignore_client): whichever app client the token was issued to is fine."""
 
 
-def _signature_with_flaws(flaws: set[str]):
-    """The signature check with the named flaws (skip_signature, accept_alg_none, trust_header_alg)."""
+def _hs256_matches(v: Verification, secret: bytes) -> None:
+    signing_input, _, signature_b64 = v.token.rpartition(".")
+    try:
+        signature = base64url_decode(signature_b64)
+    except ValueError:
+        signature = b""
+    if not hmac.compare_digest(hs256_signature(signing_input, secret), signature):
+        raise InvalidSignature("HS256 signature does not match", header=v.header)
+    v.claims = read_claims_unverified(v.token, v.header)
+
+
+def _rs256_with(v: Verification, jwk: Any, source: str) -> None:
+    import jwt as pyjwt
+
+    try:
+        key = pyjwt.PyJWK(jwk, algorithm=ALGORITHM).key
+        pyjwt.decode(v.token, key, algorithms=[ALGORITHM], options={"verify_aud": False, "verify_exp": False})
+    except (pyjwt.PyJWTError, TypeError, ValueError) as exc:
+        raise InvalidSignature(f"RS256 signature does not match the key from {source} ({exc})",
+                               header=v.header) from None
+    v.claims = read_claims_unverified(v.token, v.header)
+
+
+def _fetch_jku(url: Any) -> dict:
+    """The vulnerable fetch, kept on loopback: the lab never reaches out, whatever a token says."""
+    parsed = urllib.parse.urlsplit(str(url))
+    if parsed.scheme not in ("http", "https") or parsed.hostname not in ("127.0.0.1", "localhost"):
+        raise UnknownKey(f"jku {url!r}: this lab only fetches from 127.0.0.1 (a real vulnerable API "
+                         "would fetch from anywhere)")
+    try:
+        with urllib.request.urlopen(str(url), timeout=2) as response:
+            return json.loads(response.read(_MAX_KEY_BYTES))
+    except (OSError, ValueError) as exc:
+        raise UnknownKey(f"could not fetch keys from jku {url!r} ({exc})") from None
+
+
+def _read_key_file(key_dir: str, kid: Any) -> bytes:
+    # BUG (kid_path_traversal): kid is joined to the directory as it comes; "../" climbs out.
+    path = os.path.join(key_dir, str(kid))
+    # The lab's own guard, not part of the bug: read only regular files or /dev/null, at most 64 KiB,
+    # so a kid naming a device or a pipe cannot hang the API.
+    if not (os.path.isfile(path) or os.path.realpath(path) == os.devnull):
+        raise UnknownKey(f"no key file for kid {kid!r}")
+    with open(path, "rb") as handle:
+        return handle.read(_MAX_KEY_BYTES)
+
+
+def _signature_with_flaws(flaws: set[str], key_dir: str | None = None):
+    """The signature check with the named flaws (see :data:`SIGNATURE_FLAWS`)."""
 
     def check(v: Verification) -> None:
         alg = v.header.get("alg")
@@ -112,22 +186,38 @@ def _signature_with_flaws(flaws: set[str]):
             # (accept_alg_none): read the claims and believe them.
             v.claims = read_claims_unverified(v.token, v.header)
             return
+        if "trust_header_jwk" in flaws and alg == ALGORITHM and isinstance(v.header.get("jwk"), dict):
+            # BUG (trust_header_jwk): the token brought its own key, and the API used it.
+            _rs256_with(v, v.header["jwk"], "the token's own jwk header")
+            return
+        if "trust_header_jku" in flaws and alg == ALGORITHM and v.header.get("jku"):
+            # BUG (trust_header_jku): the token says where its keys are, and the API believed it.
+            keys = _fetch_jku(v.header["jku"]).get("keys") or []
+            jwk = next((k for k in keys if isinstance(k, dict) and k.get("kid") == v.header.get("kid")), None)
+            if jwk is None:
+                raise UnknownKey(f"kid {v.header.get('kid')!r} is not in the JWKS at the token's jku",
+                                 header=v.header)
+            _rs256_with(v, jwk, "the token's jku URL")
+            return
+        if "kid_path_traversal" in flaws and alg == "HS256" and v.header.get("kid") != SESSION_KID:
+            # BUG (kid_path_traversal): HS256 service tokens keyed by a file that kid names.
+            _hs256_matches(v, _read_key_file(key_dir, v.header.get("kid")))
+            return
+        if "weak_session_secret" in flaws and alg == "HS256" and v.header.get("kid") == SESSION_KID:
+            # BUG (weak_session_secret): the API's own session tokens, under a guessable secret.
+            _hs256_matches(v, WEAK_SESSION_SECRET.encode())
+            return
         if "trust_header_alg" in flaws and alg == "HS256":
             # BUG (trust_header_alg): the header said HS256, so "the key" becomes an HMAC secret. The
             # key an API holds is the pool's RSA *public* key, which anyone can download; as PEM text
             # it is the HMAC secret, so anyone can sign. PyJWT refuses PEM keys as HMAC secrets
             # (precisely to stop this), so the broken check is written by hand here.
             pem = pem_of(v.verifier.signing_key(v.header, v.keys or v.verifier.keys))
-            signing_input, _, signature_b64 = v.token.rpartition(".")
-            expected = hs256_signature(signing_input, pem)
             try:
-                signature = base64url_decode(signature_b64)
-            except ValueError:
-                signature = b""
-            if not hmac.compare_digest(expected, signature):
+                _hs256_matches(v, pem)
+            except InvalidSignature:
                 raise InvalidSignature("HS256 signature does not match (HMAC with the public key PEM)",
-                                       header=v.header)
-            v.claims = read_claims_unverified(v.token, v.header)
+                                       header=v.header) from None
             return
         check_signature(v)
 
@@ -173,9 +263,15 @@ def vulnerable_verifier(lab: Any, verifier: CognitoVerifier, **flags: bool) -> C
         replacements["client"] = _any_client
     if "ignore_issuer" in on:
         replacements["issuer"] = _any_cognito_issuer(lab)
-    flaws = on & {"skip_signature", "accept_alg_none", "trust_header_alg"}
+    flaws = on & SIGNATURE_FLAWS
     if flaws:
-        replacements["signature"] = _signature_with_flaws(flaws)
+        key_dir = None
+        if "kid_path_traversal" in flaws:
+            key_dir = tempfile.mkdtemp(prefix="labkit-api-keys-")
+            with open(os.path.join(key_dir, SERVICE_KID), "wb") as handle:
+                handle.write(os.urandom(32))
+            lab.on_stop(lambda: shutil.rmtree(key_dir, ignore_errors=True))
+        replacements["signature"] = _signature_with_flaws(flaws, key_dir)
     return verifier.replacing(**replacements)
 
 
@@ -191,8 +287,49 @@ class ApiResponse:
     def www_authenticate(self) -> str | None:
         return self.headers.get("WWW-Authenticate")
 
+    @property
+    def ok(self) -> bool:
+        return 200 <= self.status < 300
+
+    def status_line(self) -> str:
+        """``HTTP 401 Unauthorized``: the status code and its standard reason phrase."""
+        from http import HTTPStatus
+
+        try:
+            reason = HTTPStatus(self.status).phrase
+        except ValueError:
+            reason = ""
+        return f"HTTP {self.status} {reason}".rstrip()
+
+    def body_text(self) -> str:
+        """The body as a reader wants it: JSON indented, text as it is."""
+        if isinstance(self.body, (dict, list)):
+            return json.dumps(self.body, indent=2, ensure_ascii=False)
+        return "" if self.body is None else str(self.body)
+
+    def text(self) -> str:
+        """Status line, the WWW-Authenticate challenge if any (it says why a token was refused), body."""
+        lines = [self.status_line()]
+        if self.www_authenticate:
+            lines.append(f"WWW-Authenticate: {self.www_authenticate}")
+        body = self.body_text()
+        return "\n".join(lines + ([body] if body else []))
+
+    def __str__(self) -> str:
+        return self.text()
+
     def __repr__(self) -> str:
-        return f"<ApiResponse {self.status} {self.body!r}>"
+        return self.text()
+
+    def _repr_html_(self) -> str:
+        from html import escape
+
+        colour = "#1a7f37" if self.ok else "#cf222e"
+        challenge = (f"<div><code>WWW-Authenticate: {escape(self.www_authenticate)}</code></div>"
+                     if self.www_authenticate else "")
+        body = self.body_text()
+        body_html = f"<pre style='margin:2px 0'>{escape(body)}</pre>" if body else ""
+        return f"<div><b style='color:{colour}'>{escape(self.status_line())}</b>{challenge}{body_html}</div>"
 
 
 class ProtectedApi:
@@ -330,7 +467,9 @@ def _make_app(api: ProtectedApi):
     def index():
         return jsonify({"routes": {"/hello": "any valid access token",
                                    "/me": "your sub, username and groups",
-                                   "/admin": f"group {ADMIN_GROUP!r} required"},
+                                   "/admin": f"group {ADMIN_GROUP!r} required",
+                                   **({"/session": "your access token for an HS256 session token"}
+                                      if api.flags.get("weak_session_secret") else {})},
                         "user_pool_id": api.user_pool_id,
                         "vulnerable": {name: VULNERABILITIES[name] for name in api.vulnerabilities}})
 
@@ -351,6 +490,24 @@ def _make_app(api: ProtectedApi):
                         "client_id": claims.get("client_id") or claims.get("aud"),
                         "scope": claims.get("scope")})
 
+    @app.get("/session")
+    def session():
+        """The weak_session_secret variant's own session tokens: an access token in, an HS256 token
+        with the same claims out (a pattern real backends use to avoid calling Cognito again)."""
+        if not api.flags.get("weak_session_secret"):
+            return jsonify({"message": "Not Found"}), 404
+        claims, denied = authorize()
+        if denied is not None:
+            return denied
+        import warnings
+
+        import jwt as pyjwt
+
+        with warnings.catch_warnings():      # PyJWT warns that the key is short: that is the bug here
+            warnings.simplefilter("ignore")
+            token = pyjwt.encode(claims, WEAK_SESSION_SECRET, algorithm="HS256", headers={"kid": SESSION_KID})
+        return jsonify({"session_token": token})
+
     @app.get("/admin")
     def admin():
         claims, denied = authorize(groups=[ADMIN_GROUP])
@@ -366,6 +523,8 @@ def start_protected_api(lab: Any, *, user_pool_id: str, client_id: str | Iterabl
                         accept_id_tokens: bool = False, skip_signature: bool = False,
                         accept_alg_none: bool = False, trust_header_alg: bool = False,
                         ignore_expiry: bool = False, ignore_issuer: bool = False, ignore_client: bool = False,
+                        trust_header_jwk: bool = False, trust_header_jku: bool = False,
+                        kid_path_traversal: bool = False, weak_session_secret: bool = False,
                         required_scopes: str | Iterable[str] | None = None) -> ProtectedApi:
     """Start the API for ``user_pool_id``'s tokens issued to ``client_id`` (one or a list).
 
@@ -374,7 +533,9 @@ def start_protected_api(lab: Any, *, user_pool_id: str, client_id: str | Iterabl
     """
     flags = {"accept_id_tokens": accept_id_tokens, "skip_signature": skip_signature,
              "accept_alg_none": accept_alg_none, "trust_header_alg": trust_header_alg,
-             "ignore_expiry": ignore_expiry, "ignore_issuer": ignore_issuer, "ignore_client": ignore_client}
+             "ignore_expiry": ignore_expiry, "ignore_issuer": ignore_issuer, "ignore_client": ignore_client,
+             "trust_header_jwk": trust_header_jwk, "trust_header_jku": trust_header_jku,
+             "kid_path_traversal": kid_path_traversal, "weak_session_secret": weak_session_secret}
     for name, value in flags.items():
         if not isinstance(value, bool):
             raise TypeError(f"{name} must be True or False, not {value!r}")

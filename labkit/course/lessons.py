@@ -23,10 +23,9 @@ class Lesson:
 
 
 #: The course, in order. Minutes are estimates for a first pass including the exercises, made from
-#: each notebook's length: about 175 words of prose a minute, half a minute per code cell to run and
-#: read its output, 3 to 6 minutes per exercise (with its check), 4 for the self-check. Sections marked
-#: "(optional)" are not counted; their notebook's time line says how much they add (lessons 00-03,
-#: re-estimated 2026-12-03).
+#: each notebook's length: prose at 175-180 words a minute, half a minute per code cell to run and read
+#: its output, 3 to 6 minutes per exercise (with its check), 3 to 4 for the self-check. Sections marked
+#: "Optional" are not counted in 00-03 (their notebook's time line says how much they add).
 LESSONS: tuple[Lesson, ...] = (
     Lesson("00", "Welcome", 25, "the lab, exercises and checks; your first user pool", "start"),
     Lesson("01", "User pools vs identity pools", 35,
@@ -34,10 +33,10 @@ LESSONS: tuple[Lesson, ...] = (
     Lesson("02", "Sign-up, sign-in and recovery", 45,
            "sign-up, confirmation codes, sign-in, forgotten passwords", "user pools"),
     Lesson("03", "SRP deep dive", 40, "proving a password without sending it", "user pools"),
-    Lesson("04", "MFA", 30, "SMS codes and authenticator apps (TOTP)", "user pools"),
-    Lesson("05", "Token lifecycle", 35, "ID, access and refresh tokens: verify, expire, refresh, revoke",
+    Lesson("04", "MFA", 45, "SMS codes and authenticator apps (TOTP)", "user pools"),
+    Lesson("05", "Token lifecycle", 50, "ID, access and refresh tokens: verify, expire, refresh, revoke",
            "user pools"),
-    Lesson("06", "Identity pools", 35, "trading a token for temporary AWS credentials", "identity pools"),
+    Lesson("06", "Identity pools", 50, "trading a token for temporary AWS credentials", "identity pools"),
 )
 
 

@@ -61,12 +61,18 @@ def check_internals() -> None:
     models, responses = _moto()
     R = responses.CognitoIdpResponse
     require(R, "call_action", "_get_action", "serialized", "sign_up", "admin_create_user", "admin_delete_user",
-            "create_user_pool_client", "update_user_pool_client", "get_user", "change_password")
+            "create_user_pool_client", "update_user_pool_client", "get_user", "change_password",
+            "create_user_pool_domain", "delete_user_pool_domain", "describe_user_pool_domain", "delete_user_pool")
+    # The OAuth settings read moto's domains, resource servers and client configs
+    # (labkit.emulator.user_pools.oauth_settings).
+    require_assigned(models.CognitoIdpBackend, "user_pool_domains")
+    require_assigned(models.CognitoIdpUserPoolDomain, "user_pool_id", "domain")
+    require_assigned(models.CognitoResourceServer, "identifier", "scopes")
     require(models, "cognitoidp_backends", "CognitoIdpUser", "CognitoIdpUserPool", "UserStatus")
     require(models.CognitoIdpBackend, "_validate_password", "sign_up", "admin_create_user", "admin_delete_user")
     require(models, "jwk", "load_resource")
     require_assigned(models.CognitoIdpUserPool, "id", "clients", "users", "access_tokens", "id_tokens",
-                     "refresh_tokens", "mfa_config", "sms_mfa_config", "token_mfa_config", "json_web_key",
+                     "refresh_tokens", "resource_servers", "mfa_config", "sms_mfa_config", "token_mfa_config", "json_web_key",
                      "schema_attributes")
     if not {"jwk", "RSAKey", "import_key"} <= names_used(models.CognitoIdpUserPool.__init__):
         raise MotoInternalsChanged("CognitoIdpUserPool no longer loads its static key with jwk.RSAKey.import_key")
@@ -222,7 +228,8 @@ def _install_actions(lab) -> None:
     R = responses.CognitoIdpResponse
     originals = {name: getattr(R, name) for name in (
         "sign_up", "admin_create_user", "admin_delete_user", "create_user_pool_client", "update_user_pool_client",
-        "call_action", "get_user")}
+        "call_action", "get_user", "create_user_pool_domain", "delete_user_pool_domain",
+        "describe_user_pool_domain", "delete_user_pool")}
 
     def initiate_auth(self, p, b):
         return flows.initiate_auth(_state, b, p)
@@ -313,8 +320,12 @@ def _install_actions(lab) -> None:
         return result
 
     def create_user_pool_client(self, p, b):
+        from ..user_pools import oauth_settings
+
         flows.validate_client_config(p)
         attributes.validate_client_attributes(flows.find_pool(b, p.get("UserPoolId")), p, updating=False)
+        oauth_settings.check_client_oauth(flows.find_pool(b, p.get("UserPoolId")), p,
+                                          has_secret=bool(p.get("GenerateSecret")))
         result = _passthrough(originals["create_user_pool_client"], self)
         created = result.get("UserPoolClient", {})
         if "ClientSecret" in created:   # moto's is a UUID, which the model's pattern [\w+]+ refuses
@@ -325,10 +336,14 @@ def _install_actions(lab) -> None:
     def update_user_pool_client(self, p, b):
         # UpdateUserPoolClient resets every setting the request leaves out to its default (a
         # classic pitfall: updating one field silently drops ExplicitAuthFlows). moto merges.
+        from ..user_pools import oauth_settings
+
         flows.validate_client_config(p)
         attributes.validate_client_attributes(flows.find_pool(b, p.get("UserPoolId")), p, updating=True)
         client = flows.find_pool(b, p.get("UserPoolId")).clients.get(p.get("ClientId"))
         if client is not None:
+            oauth_settings.check_client_oauth(flows.find_pool(b, p.get("UserPoolId")), p,
+                                              has_secret=bool(client.generate_secret))
             client.extended_config = {k: v for k, v in client.extended_config.items() if k == "ClientName"}
         return _passthrough(originals["update_user_pool_client"], self)
 
@@ -351,6 +366,31 @@ def _install_actions(lab) -> None:
     def verify_user_attribute(self, p, b):
         return attribute_updates.verify_user_attribute(_state, b, p)
 
+    # Domains: one per pool, unique prefixes, deleted by the pool that owns them.
+    def create_user_pool_domain(self, p, b):
+        from ..user_pools import oauth_settings
+
+        oauth_settings.check_create_domain(b, p)
+        return _passthrough(originals["create_user_pool_domain"], self)
+
+    def delete_user_pool_domain(self, p, b):
+        from ..user_pools import oauth_settings
+
+        oauth_settings.check_delete_domain(b, p)
+        return _passthrough(originals["delete_user_pool_domain"], self)
+
+    def delete_user_pool(self, p, b):
+        from ..user_pools import oauth_settings
+
+        oauth_settings.check_delete_pool(b, p)
+        return _passthrough(originals["delete_user_pool"], self)
+
+    def describe_user_pool_domain(self, p, b):
+        result = _passthrough(originals["describe_user_pool_domain"], self)
+        if result.get("DomainDescription"):       # moto puts a random UUID where the account id goes
+            result["DomainDescription"]["AWSAccountId"] = _state.lab.account_id
+        return result
+
     def get_user(self, p, b):
         flows.check_access_token(_state, b, p.get("AccessToken"))
         return attribute_updates.readable_user(_state, b, p, _passthrough(originals["get_user"], self))
@@ -371,6 +411,8 @@ def _install_actions(lab) -> None:
         "delete_user_attributes": delete_user_attributes, "admin_delete_user_attributes": admin_delete_user_attributes,
         "get_user_attribute_verification_code": get_user_attribute_verification_code,
         "verify_user_attribute": verify_user_attribute, "get_user": get_user,
+        "create_user_pool_domain": create_user_pool_domain, "delete_user_pool_domain": delete_user_pool_domain,
+        "describe_user_pool_domain": describe_user_pool_domain, "delete_user_pool": delete_user_pool,
     }
     for name, handler in handlers.items():
         _patcher.replace(R, name, _make_action(handler), must_exist=False)
@@ -441,7 +483,13 @@ def well_known_answer(method: str, path: str) -> tuple[int, dict, bytes] | None:
                      {"Allow": ", ".join(_WELL_KNOWN_METHODS)})
     if match["doc"] == "jwks.json":
         return _json(200, _state.keys.jwks(pool_id))
+    from ..user_pools import oauth_settings
+
+    domain = oauth_settings.pool_domain(_backend(lab), pool_id)
+    # With a domain, the pool's authorization server endpoints (served by the lab under /_domain/).
+    served = oauth_settings.endpoints(lab.endpoint_url, domain) if domain else {}
     return _json(200, {
+        **served,
         "issuer": lab.issuer(pool_id), "jwks_uri": lab.jwks_url(pool_id),
         "id_token_signing_alg_values_supported": ["RS256"],
         "subject_types_supported": ["public"], "response_types_supported": ["code", "token"],
@@ -460,6 +508,16 @@ def _well_known_hook(request):
 
     status, headers, body = answer
     return Response(body, status=status, headers=headers)   # werkzeug drops the body for HEAD
+
+
+def _domain_hook(request):
+    """The hosted UI and OAuth 2.0 endpoints under ``/_domain/<domain>/``: their code (and Authlib)
+    is imported on the first such request, so a lab that never uses them starts no slower."""
+    if not request.path.startswith("/_domain/"):
+        return None
+    from ..user_pools import hosted_ui
+
+    return hosted_ui.handle(_state, _backend(_state.lab), request)
 
 
 def _moto_well_known_route(request, full_url, headers):
@@ -514,6 +572,7 @@ def install(lab) -> "IdpState":
     _patcher.replace(models.CognitoIdpBackend, "_validate_password", _validate_password)
     _install_actions(lab)
     lab.add_request_hook(_well_known_hook)
+    lab.add_request_hook(_domain_hook)
     return _state
 
 

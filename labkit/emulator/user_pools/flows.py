@@ -52,6 +52,7 @@ AUTH_SESSION_MINUTES = 3      # the client's AuthSessionValidity default
 # How far an SRP TIMESTAMP may be from the lab clock. Cognito documents no number: the lab's choice.
 SRP_TIMESTAMP_TOLERANCE = 5 * 60
 TOTP_WINDOW_STEPS = 1         # accept the previous and next 30-second step too
+ADMIN_SCOPE = "aws.cognito.signin.user.admin"   # the scope of tokens from the API flows
 
 
 # -- looking things up ------------------------------------------------------------------------
@@ -257,6 +258,7 @@ def confirm_sign_up(state: IdpState, backend, params: dict) -> dict:
     user.status = UserStatus.CONFIRMED
     verified = "email_verified" if record.channel == "EMAIL" else "phone_number_verified"
     user.update_attributes([{"Name": verified, "Value": "true"}])
+    state.first_sign_in_pending.add((pool.id, user.username))
     return {}
 
 
@@ -390,8 +392,14 @@ def _issuer(state: IdpState, pool) -> str:
     return state.lab.issuer(pool.id)
 
 
-def mint_tokens(state: IdpState, pool, client, user, refresh: RefreshRecord | None = None) -> dict:
-    """Issue ID and access tokens (and a refresh token on sign-in), signed with the pool's key."""
+def mint_tokens(state: IdpState, pool, client, user, refresh: RefreshRecord | None = None, *,
+                scopes: list[str] | None = None, nonce: str | None = None) -> dict:
+    """Issue ID and access tokens (and a refresh token on sign-in), signed with the pool's key.
+
+    ``scopes``: the OAuth scopes granted at the token endpoint (the access token's ``scope``
+    claim); the API flows grant ``aws.cognito.signin.user.admin`` alone. ``nonce``: the one the
+    authorize request carried, echoed in the ID token (OIDC).
+    """
     now = int(state.now())
     cfg = client.extended_config
     new_refresh = None
@@ -406,7 +414,7 @@ def mint_tokens(state: IdpState, pool, client, user, refresh: RefreshRecord | No
     access_claims: dict[str, Any] = {
         "sub": user.id, "iss": _issuer(state, pool), "client_id": client.id,
         "origin_jti": refresh.origin_jti, "event_id": event_id, "token_use": "access",
-        "scope": "aws.cognito.signin.user.admin", "auth_time": refresh.auth_time,
+        "scope": " ".join(scopes) if scopes is not None else ADMIN_SCOPE, "auth_time": refresh.auth_time,
         "exp": now + access_ttl, "iat": now, "jti": state.uuid(), "username": user.username,
     }
     if groups:
@@ -429,6 +437,8 @@ def mint_tokens(state: IdpState, pool, client, user, refresh: RefreshRecord | No
         "aud": client.id, "event_id": event_id, "token_use": "id", "auth_time": refresh.auth_time,
         "exp": now + token_validity_seconds(cfg, "IdToken"), "iat": now, "jti": state.uuid(),
     })
+    if nonce is not None:
+        id_claims["nonce"] = nonce
     access_token = state.keys.key_for(pool.id, "access").sign(access_claims)
     id_token = state.keys.key_for(pool.id, "id").sign(id_claims)
     state.access_tokens[access_claims["jti"]] = AccessRecord(pool.id, client.id, user.username, user.id,
@@ -443,8 +453,10 @@ def mint_tokens(state: IdpState, pool, client, user, refresh: RefreshRecord | No
     return {"ChallengeParameters": {}, "AuthenticationResult": result}
 
 
-def check_access_token(state: IdpState, backend, token) -> AccessRecord:
-    """What Cognito checks before any call that takes an AccessToken."""
+def check_access_token(state: IdpState, backend, token, required_scope: str = "aws.cognito.signin.user.admin"
+                       ) -> AccessRecord:
+    """What Cognito checks before any call that takes an AccessToken: the user-pool API needs the
+    ``aws.cognito.signin.user.admin`` scope (the userInfo endpoint asks for ``openid`` instead)."""
     import jwt
 
     if not isinstance(token, str):
@@ -469,6 +481,8 @@ def check_access_token(state: IdpState, backend, token) -> AccessRecord:
         raise E.not_authorized(E.ACCESS_TOKEN_REVOKED)
     if state.now() >= record.expires_at:
         raise E.not_authorized(E.ACCESS_TOKEN_EXPIRED)
+    if required_scope not in str(claims.get("scope", "")).split():
+        raise E.not_authorized("Access Token does not have required scopes")
     return record
 
 
@@ -513,6 +527,7 @@ def forget_user(state: IdpState, pool_id: str, username: str) -> None:
     state.srp_verifiers.pop((pool_id, username), None)
     state.lockouts.pop((pool_id, username), None)
     state.temporary_passwords.pop((pool_id, username), None)
+    state.first_sign_in_pending.discard((pool_id, username))
     for key in [k for k in state.totp if k[-2:] == (pool_id, username)]:
         del state.totp[key]
     for key in [k for k in state.codes if k[:2] == (pool_id, username)]:
@@ -618,10 +633,23 @@ def after_password(state: IdpState, pool, client, user) -> dict:
 
 
 def _mfa_step(state: IdpState, pool, client, user) -> dict:
+    """After the password: an MFA challenge, MFA_SETUP, or tokens.
+
+    The developer guide ("Adding MFA to a user pool") says that the first time a new user signs in,
+    Cognito issues tokens even if the pool requires MFA: the confirmation of the verification message
+    Cognito sent them is that sign-in's second factor; every later sign-in asks the user to set up a
+    factor. The lab applies that to users who confirmed their sign-up with a code (ConfirmSignUp);
+    users an administrator created or confirmed never answered a verification message, so they get
+    MFA_SETUP from their first sign-in, as the API reference's MFA_SETUP entry describes.
+    """
     mfa = pool.mfa_config or "OFF"
+    first_sign_in = (pool.id, user.username) in state.first_sign_in_pending
+    state.first_sign_in_pending.discard((pool.id, user.username))
     totp_ready = user.software_token_mfa_enabled and (pool.id, user.username) in state.totp
     sms_ready = user.sms_mfa_enabled and _attr(user, "phone_number")
     if mfa == "OFF" or (mfa == "OPTIONAL" and not (totp_ready or sms_ready)):
+        return mint_tokens(state, pool, client, user)
+    if mfa == "ON" and first_sign_in and not (totp_ready or sms_ready):
         return mint_tokens(state, pool, client, user)
     if totp_ready and sms_ready and user.preferred_mfa_setting not in ("SOFTWARE_TOKEN_MFA", "SMS_MFA"):
         return {"ChallengeName": Challenge.SELECT_MFA_TYPE,
