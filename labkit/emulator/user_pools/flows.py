@@ -11,6 +11,7 @@ import base64
 import hashlib
 import hmac
 import json
+import re
 import string
 from typing import Any
 
@@ -195,10 +196,36 @@ def _auto_verified(pool) -> list[str]:
 
 
 # -- sign-up and recovery ---------------------------------------------------------------------
-def _decoy_delivery(username) -> dict:
-    """What ENABLED PreventUserExistenceErrors answers for an unknown user: as if a code had been sent."""
-    first = str(username or "u")[:1]
-    return {"Destination": f"{first}***@e***", "DeliveryMedium": "EMAIL", "AttributeName": "email"}
+# With PreventUserExistenceErrors ENABLED, ForgotPassword and ResendConfirmationCode answer an unknown
+# (or deactivated) user, and ForgotPassword a user with no verified address, with CodeDeliveryDetails
+# for a simulated delivery: nothing is sent. "The simulated delivery medium is determined by the input
+# username format and verification settings of the user pool" (developer guide, "Managing user
+# existence error responses": cognito-user-pool-managing-errors.html).
+_LOOKS_LIKE_PHONE = re.compile(r"\+[0-9]{6,15}")
+
+
+def _simulated_delivery(pool, username) -> dict:
+    """CodeDeliveryDetails for a simulated delivery to ``username``: nothing is sent.
+
+    The medium follows the username's format (an email address: EMAIL; an E.164 phone number: SMS),
+    else the pool's verification settings (AutoVerifiedAttributes: email first, then phone_number;
+    neither: EMAIL). An address typed as the username is masked as a real one would be. Otherwise the
+    masked destination is made up, but always the same for the same pool and username, so that asking
+    twice cannot tell a simulated answer from a real one (the lab's choice; Cognito does not say).
+    """
+    name = str(username or "")
+    digest = hashlib.sha256(f"{pool.id}/{name}".encode()).digest()
+    if "@" in name:
+        return {"Destination": _mask(name), "DeliveryMedium": "EMAIL", "AttributeName": "email"}
+    if _LOOKS_LIKE_PHONE.fullmatch(name):
+        return {"Destination": _mask(name), "DeliveryMedium": "SMS", "AttributeName": "phone_number"}
+    auto = _auto_verified(pool)
+    if "email" not in auto and "phone_number" in auto:
+        digits = "".join(str(b % 10) for b in digest[:4])
+        return {"Destination": f"+*******{digits}", "DeliveryMedium": "SMS", "AttributeName": "phone_number"}
+    letter = string.ascii_lowercase[digest[0] % 26]
+    return {"Destination": f"{(name or 'u')[:1]}***@{letter}***", "DeliveryMedium": "EMAIL",
+            "AttributeName": "email"}
 
 
 def _client_call(backend, params: dict):
@@ -248,10 +275,14 @@ def confirm_sign_up(state: IdpState, backend, params: dict) -> dict:
 
 
 def resend_confirmation_code(state: IdpState, backend, params: dict) -> dict:
+    """ResendConfirmationCode. With PreventUserExistenceErrors ENABLED, "Amazon Cognito returns
+    CodeDeliveryDetails for a disabled user or a user that doesn't exist" (nothing is sent); a
+    confirmed user still gets InvalidParameterException (developer guide, "Managing user existence
+    error responses": these APIs alternate between a simulated delivery and InvalidParameterException)."""
     pool, client, user = _client_call(backend, params)
+    if _puee_enabled(client) and (user is None or not user.enabled):
+        return {"CodeDeliveryDetails": _simulated_delivery(pool, params.get("Username"))}
     if user is None:
-        if _puee_enabled(client):
-            return {"CodeDeliveryDetails": _decoy_delivery(params.get("Username"))}
         raise E.user_not_found("Username/client id combination not found.")
     if _status(user) != "UNCONFIRMED":
         raise E.invalid_parameter("User is already confirmed.")
@@ -261,19 +292,32 @@ def resend_confirmation_code(state: IdpState, backend, params: dict) -> dict:
 
 
 def forgot_password(state: IdpState, backend, params: dict) -> dict:
+    """ForgotPassword: a code to the user's verified email or phone number.
+
+    With PreventUserExistenceErrors ENABLED: "When a user isn't found, is deactivated, or doesn't have
+    a verified delivery mechanism to recover their password, Amazon Cognito returns CodeDeliveryDetails
+    with a simulated delivery medium" (developer guide, "Managing user existence error responses").
+    With LEGACY each case has its own error: UserNotFoundException, NotAuthorizedException,
+    InvalidParameterException.
+    """
     pool, client, user = _client_call(backend, params)
     if user is None and params.get("Username"):
         # a user the pool lacks may exist in the legacy store the migrate user trigger reads
         user = triggers.migrate_user(state, pool, client, params["Username"], "UserMigration_ForgotPassword")
+    hide = _puee_enabled(client)
     if user is None:
-        if _puee_enabled(client):   # answer as if a code had been sent
-            return {"CodeDeliveryDetails": _decoy_delivery(params.get("Username"))}
+        if hide:
+            return {"CodeDeliveryDetails": _simulated_delivery(pool, params.get("Username"))}
         raise E.user_not_found(E.USER_NOT_FOUND)
     if not user.enabled:
+        if hide:
+            return {"CodeDeliveryDetails": _simulated_delivery(pool, params.get("Username"))}
         raise E.not_authorized(E.USER_DISABLED)
     verified_email = _attr(user, "email") and _attr(user, "email_verified") == "true"
     verified_phone = _attr(user, "phone_number") and _attr(user, "phone_number_verified") == "true"
     if not (verified_email or verified_phone):
+        if hide:
+            return {"CodeDeliveryDetails": _simulated_delivery(pool, params.get("Username"))}
         raise E.invalid_parameter(
             "Cannot reset password for the user as there is no registered/verified email or phone_number")
     prefer = None if verified_email else "phone_number"
@@ -283,14 +327,19 @@ def forgot_password(state: IdpState, backend, params: dict) -> dict:
 
 def confirm_forgot_password(state: IdpState, backend, params: dict, validate_password) -> dict:
     pool, client, user = _client_call(backend, params)
-    if user is None:
-        if _puee_enabled(client):
+    hide = _puee_enabled(client)
+    if user is None or (hide and not user.enabled):
+        # ENABLED: "CodeMismatchException error for users that don't exist or are disabled" (guide)
+        if hide:
             raise E.code_mismatch()
         raise E.user_not_found(E.USER_NOT_FOUND)
     password = params.get("Password")
     if not isinstance(password, str):
         raise E.invalid_parameter("Missing required parameter Password")
     validate_password(pool.id, password)       # a weak password must not burn the code
+    if hide and (pool.id, user.username, "forgot-password") not in state.codes:
+        # ENABLED: "If a code isn't requested when using ForgotPassword, ... ExpiredCodeException" (guide)
+        raise E.expired_code()
     _check_code(state, pool, user, "forgot-password", params.get("ConfirmationCode"))
     from moto.cognitoidp.models import UserStatus
     user.password = password
