@@ -37,6 +37,8 @@ LESSONS: tuple[Lesson, ...] = (
     Lesson("05", "Token lifecycle", 50, "ID, access and refresh tokens: verify, expire, refresh, revoke",
            "user pools"),
     Lesson("06", "Identity pools", 50, "trading a token for temporary AWS credentials", "identity pools"),
+    Lesson("07", "Customizing the auth flow with Lambda triggers", 40,
+           "your code in Cognito's flows: allow-lists, profiles, claims, migration, wallet sign-in", "user pools"),
 )
 
 

@@ -176,6 +176,7 @@ class TriggerTrace:
         if ax is None:
             slots = sum(max(1, len(s.sources)) for s in self.steps)
             fig, ax = plt.subplots(figsize=(max(8.0, 1.45 * slots), 3.4))
+            plt.close(fig)                    # shown once, by returning it, not twice
         else:
             fig = ax.figure
         x = 0.0
