@@ -7,6 +7,7 @@ ASCII art as text (``print``, ``repr``, nbval).
 from __future__ import annotations
 
 import logging
+import textwrap
 
 from ..cognito.durations import exact
 from .display import Diagram
@@ -55,30 +56,55 @@ def _arrow(ax, start, end, label=None, *, offset=(0, 0.12), style="-|>", colour=
 
 def _course_map_text() -> str:
     lines = ["Course map (minutes)", ""]
+    width = max(31, *(len(lesson.title) for lesson in LESSONS))
     for lesson in LESSONS:
-        lines.append(f"  {lesson.number}  {lesson.title:<31} {lesson.minutes:>3}  {lesson.learn}")
+        lines.append(f"  {lesson.number}  {lesson.title:<{width}} {lesson.minutes:>3}  {lesson.learn}")
     total = total_minutes()
-    lines += ["", f"  00 starts; 01-05 are about user pools (who are you?); 06 about identity pools",
+    pools, identity = (_numbers(_runs("user pools")), _numbers(_runs("identity pools")))
+    lines += ["", f"  00 starts; {pools} {'is' if ',' not in pools and ' and ' not in pools and '-' not in pools else 'are'} "
+                  f"about user pools (who are you?); {identity} about identity pools",
               f"  (what may you do in AWS?). About {exact(60 * total)} in all."]
     return "\n".join(lines)
 
 
+def _runs(part: str) -> list[list[int]]:
+    """The indexes in LESSONS of each run of consecutive lessons about ``part``."""
+    runs: list[list[int]] = []
+    for i, lesson in enumerate(LESSONS):
+        if lesson.part != part:
+            continue
+        if runs and runs[-1][-1] == i - 1:
+            runs[-1].append(i)
+        else:
+            runs.append([i])
+    return runs
+
+
+def _numbers(runs: list[list[int]]) -> str:
+    """"01-05 and 07" for the runs [[1..5], [7]]."""
+    names = [LESSONS[r[0]].number if len(r) == 1 else f"{LESSONS[r[0]].number}-{LESSONS[r[-1]].number}" for r in runs]
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+
+
 def course_map() -> Diagram:
-    """The seven lessons, in order, grouped by the part of Cognito they are about."""
-    width, height = 14.0, 3.3
+    """The lessons, in order, grouped by the part of Cognito they are about."""
+    width, height = max(14.0, 0.4 + len(LESSONS) * 1.96), 3.3
     figure, ax = _figure(width, height)
     w, h, gap, y = 1.78, 1.45, 0.18, 0.75
     xs = [0.2 + i * (w + gap) for i in range(len(LESSONS))]
     for x, lesson in zip(xs, LESSONS):
         title = lesson.title.replace(" vs ", "\nvs ").replace(", sign-in", ",\nsign-in")
+        if len(title) > 30:                  # a long title in three short lines (07's)
+            title = "\n".join(textwrap.wrap(title, 17)[:3])
         _box(ax, x, y, w, h, f"{lesson.number}\n{title}\n{lesson.minutes} min",
              _COLOURS[lesson.part], size=9.5)
     for a, b in zip(xs, xs[1:]):
         _arrow(ax, (a + w + 0.01, y + h / 2), (b - 0.01, y + h / 2))
     spans = {"user pools": "User pools: who are you?  (sign-in, MFA, JWTs)",
              "identity pools": "Identity pools"}
-    for part, label in spans.items():
-        idx = [i for i, lesson in enumerate(LESSONS) if lesson.part == part]
+    for part, label, idx in ((p, l, run) for p, l in spans.items() for run in _runs(p)):
+        if len(idx) == 1:
+            label = label.split(":")[0]          # one lesson's box is too narrow for the long label
         left, right = xs[idx[0]], xs[idx[-1]] + w
         ax.plot([left, left, right, right], [y + h + 0.25, y + h + 0.38, y + h + 0.38, y + h + 0.25],
                 color="#555555", linewidth=1)
