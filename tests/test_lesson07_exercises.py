@@ -7,7 +7,7 @@ import pytest
 
 from test_lesson_exercises import NOTEBOOKS, Lesson
 
-CHECK_ALLOW_LIST, CHECK_CLAIMS, CHECK_TRIGGERS = "c07-019", "c07-030", "c07-047"
+CHECK_ALLOW_LIST, CHECK_CLAIMS, CHECK_TRIGGERS = "c07-check-7-1", "c07-check-7-2", "c07-check-7-3"
 
 
 @pytest.fixture(scope="module")
