@@ -216,7 +216,7 @@ def _validate_password(backend, user_pool_id: str, password) -> None:
 
 def _install_actions(lab) -> None:
     from .. import errors as E
-    from ..user_pools import attribute_updates, attributes, flows
+    from ..user_pools import attribute_updates, attributes, email_quota, flows
 
     _, responses = _moto()
     R = responses.CognitoIdpResponse
@@ -239,8 +239,13 @@ def _install_actions(lab) -> None:
     def sign_up(self, p, b):
         pool, client = flows.find_client(b, p.get("ClientId"))
         flows.check_secret_hash(client, p.get("Username"), p.get("SecretHash"))
+        if (pool.extended_config.get("AdminCreateUserConfig") or {}).get("AllowAdminCreateUserOnly"):
+            raise E.not_authorized("SignUp is not permitted for this user pool")
         # the schema and the app client's WriteAttributes decide which attributes a user may give
         p["UserAttributes"] = attribute_updates.check_sign_up(b, pool, client, p)
+        if "email" in (pool.extended_config.get("AutoVerifiedAttributes") or []) and any(
+                a.get("Name") == "email" for a in p["UserAttributes"]):
+            email_quota.check(_state, pool)      # refused before the user exists
         self.body = json.dumps(p)
         try:
             _passthrough(originals["sign_up"], self)   # moto validates and stores the user

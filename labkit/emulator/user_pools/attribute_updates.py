@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from .. import errors as E
 from . import attributes as A
-from . import flows
+from . import email_quota, flows
 from .state import ATTRIBUTE_CODE_TTL, CodeRecord, IdpState
 
 
@@ -45,6 +45,8 @@ def _pending(state: IdpState, pool, user) -> dict[str, str]:
 def _send_code(state: IdpState, pool, user, attribute: str, destination: str) -> dict:
     """A fresh verification code for ``attribute``, delivered to ``destination`` (the new value)."""
     channel = "EMAIL" if attribute == "email" else "SMS"
+    if channel == "EMAIL":
+        email_quota.spend(state, pool)           # the default sender's 50 emails a day
     code = state.code()
     state.codes[(pool.id, user.username, _purpose(attribute))] = CodeRecord(
         code, state.now() + ATTRIBUTE_CODE_TTL, channel, destination)
