@@ -74,3 +74,21 @@ def test_a_pool_that_sends_through_its_own_ses_identity_is_not_counted():
         for i in range(DAILY_EMAIL_QUOTA + 5):
             _sign_up(idp, client_id, f"user{i}")
         assert len(lab.inbox("user54@example.com")) == 1
+
+
+def test_update_user_pool_keeps_what_only_create_user_pool_can_set():
+    """UsernameAttributes (sign in with the email) cannot be changed after creation: an
+    UpdateUserPool of another setting leaves it, and users keep signing in with their email."""
+    with Lab(seed=4) as lab:
+        idp = lab.client("cognito-idp")
+        pool_id, client_id = _pool(idp, UsernameAttributes=["email"])
+        idp.update_user_pool_client(UserPoolId=pool_id, ClientId=client_id,
+                                    ExplicitAuthFlows=["ALLOW_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"])
+        idp.admin_create_user(UserPoolId=pool_id, Username="kirk@example.com", MessageAction="SUPPRESS")
+        idp.admin_set_user_password(UserPoolId=pool_id, Username="kirk@example.com", Password=PASSWORD,
+                                    Permanent=True)
+        idp.update_user_pool(UserPoolId=pool_id, AdminCreateUserConfig={"AllowAdminCreateUserOnly": True})
+        assert idp.describe_user_pool(UserPoolId=pool_id)["UserPool"]["UsernameAttributes"] == ["email"]
+        tokens = idp.initiate_auth(ClientId=client_id, AuthFlow="USER_PASSWORD_AUTH",
+                                   AuthParameters={"USERNAME": "kirk@example.com", "PASSWORD": PASSWORD})
+        assert "AccessToken" in tokens["AuthenticationResult"]

@@ -504,6 +504,24 @@ def _named(function, name: str):
     return route
 
 
+#: Settings CreateUserPool fixes for good: UpdateUserPool has no parameter for them.
+CREATION_ONLY = ("UsernameAttributes", "AliasAttributes", "UsernameConfiguration", "Schema")
+
+
+def _keep_creation_only_settings(models) -> None:
+    """moto's UpdateUserPool replaces the whole configuration, so a pool whose users sign in with
+    their email forgot it at the first update. Cognito keeps what only CreateUserPool can set
+    (UpdateUserPool resets the *updatable* settings you leave out, and the lab keeps that)."""
+    original = models.CognitoIdpUserPool.update_extended_config
+
+    def update_extended_config(pool, extended_config):
+        kept = {k: pool.extended_config[k] for k in CREATION_ONLY if k in getattr(pool, "extended_config", {})}
+        original(pool, extended_config)
+        pool.extended_config.update(kept)
+
+    _patcher.replace(models.CognitoIdpUserPool, "update_extended_config", update_extended_config)
+
+
 # -- install / uninstall -----------------------------------------------------------------------
 def install(lab) -> "IdpState":
     """Patch moto for ``lab``; return the lab's user-pool state (``lab.user_pools``)."""
@@ -517,6 +535,7 @@ def install(lab) -> "IdpState":
     _patcher.replace(models.CognitoIdpUser, "password", property(_get_password, _set_password), must_exist=False)
     _neutralise_static_key(models, responses)
     _patcher.replace(models.CognitoIdpBackend, "_validate_password", _validate_password)
+    _keep_creation_only_settings(models)
     _install_actions(lab)
     lab.add_request_hook(_well_known_hook)
     return _state
