@@ -223,3 +223,13 @@ def test_audit_changes_lists_what_the_fixes_removed(lab):
     row = M.audit_changes(before, after).rows[0]
     assert "self-sign-up" in row[3] and "writable-custom-attribute" in row[3]
     assert "self-sign-up" not in row[4] and "writable-custom-attribute" not in row[4]
+
+
+def test_the_header_key_forgeries_still_work_after_the_lab_clock_moved_on(lab):
+    """The jwk/jku variants check only the signature with the injected key; time claims are the
+    verifier's checks on the lab clock (a lab clock an hour ahead must not make them refuse)."""
+    target = M.jwt_target(lab)
+    lab.clock.advance(minutes=61)
+    battery = target.battery(kinds=["embedded jwk", "jku injection"])
+    assert battery.row("embedded jwk").accepted_by == ["skip_signature", "trust_header_jwk"]
+    assert battery.row("jku injection").accepted_by == ["skip_signature", "trust_header_jku"]

@@ -361,7 +361,7 @@ def cloudgoat_attack(app: CloudGoatApp, *, email: str = "mallory@evil.example",
     episode = Episode("CloudGoat vulnerable_cognito, on the lab", "credentials for the admin role")
     found = re.search(r'ClientId:\s*"([0-9a-z]+)"', app.javascript)
     client_id = found.group(1)
-    episode.ok("read the client id in main.js", f"ClientId {client_id[:6]}… (any visitor can)")
+    episode.ok("read the client id in main.js", f"found it ({len(client_id)} characters): any visitor can")
     username, password = insider or (email, PASSWORD)
     if insider is None:
         try:
@@ -537,7 +537,7 @@ class SecretClientApp:
     app_config: str            # what `strings` on the app package shows
 
     def extracted_secret(self) -> str:
-        return re.search(r'"clientSecret":\s*"([^"]+)"', self.app_config).group(1)
+        return re.search(r'"ClientSecret":\s*"([^"]+)"', self.app_config).group(1)
 
 
 def secret_client_app(lab) -> SecretClientApp:
@@ -545,8 +545,8 @@ def secret_client_app(lab) -> SecretClientApp:
     users = create_user_pool(lab, "fitness", client_name="ios-app", generate_secret=True,
                              AutoVerifiedAttributes=["email"])
     users.add_user("alice", PASSWORD, email="alice@example.com")
-    config = json.dumps({"region": lab.region, "userPoolId": users.pool_id, "clientId": users.client_id,
-                         "clientSecret": users.client_secret}, indent=2)
+    config = json.dumps({"Region": lab.region, "UserPoolId": users.pool_id, "ClientId": users.client_id,
+                         "ClientSecret": users.client_secret}, indent=2)
     return SecretClientApp(lab, users, config)
 
 
@@ -666,16 +666,16 @@ def email_until_refused(lab, users: UserPoolSetup, username: str, *, most: int =
 
 # -- the audit, before and after ---------------------------------------------------------------------------
 def audit_changes(before: dict[str, Any], after: dict[str, Any]) -> Table:
-    """For each audited pool (name → AuditReport before / after): the high and medium findings the
-    fixes removed, and those still there."""
+    """For each audited pool (name → AuditReport before / after): how many findings, which check
+    ids the fixes removed, and which are still found (high ones first)."""
     rows = []
     for name, report in before.items():
         later = after[name]
-        def keyed(r):
-            return {(f.check, f.resource): f.severity for f in r.findings if f.severity in ("high", "medium")}
-        was, now = keyed(report), keyed(later)
-        fixed = sorted({check for check, _ in was.keys() - now.keys()})
-        left = sorted({check for check, _ in now})
-        rows.append([name, len(was), len(now), ", ".join(fixed) or "-", ", ".join(left) or "-"])
-    return Table(["pool", "high+medium before", "after", "fixed", "still found"], rows,
-                 title="The auditor, before and after the fixes", widths=[None, None, None, 60, 60])
+        was = {(f.check, f.resource) for f in report.findings}
+        now = {(f.check, f.resource) for f in later.findings}
+        fixed = sorted({check for check, _ in was - now})
+        left = [f.check + (" (high)" if f.severity == "high" else "") for f in later.findings]
+        rows.append([name, len(report.findings), len(later.findings), ", ".join(fixed) or "-",
+                     ", ".join(dict.fromkeys(left)) or "-"])
+    return Table(["pool", "findings before", "after", "fixed", "still found"], rows,
+                 title="The auditor, before and after the fixes", widths=[None, None, None, 50, 70])
