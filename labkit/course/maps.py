@@ -71,7 +71,7 @@ def course_map() -> Diagram:
     xs = [0.2 + i * (w + gap) for i in range(len(LESSONS))]
     for x, lesson in zip(xs, LESSONS):
         title = (lesson.title.replace(" vs ", "\nvs ").replace(", sign-in", ",\nsign-in")
-                 .replace(": ", ":\n").replace(", then", ",\nthen"))
+                 .replace(": ", ":\n"))
         _box(ax, x, y, w, h, f"{lesson.number}\n{title}\n{lesson.minutes} min",
              _COLOURS[lesson.part], size=9.5)
     for a, b in zip(xs, xs[1:]):
