@@ -231,6 +231,22 @@ def test_the_api_fetches_the_jwks_once(cognito):
     assert api.verifier.jwks_fetches == 1
 
 
+def test_a_response_shows_as_a_status_line_and_its_body(cognito):
+    """What a learner sees of api.call: the HTTP status line, the WWW-Authenticate challenge that
+    says why a token was refused (RFC 6750 §3), and the JSON body indented; HTML in Jupyter."""
+    api = cognito.lab.protected_api(cognito.pool_id, cognito.client_id)
+    good = api.call("/hello", cognito.sign_in()["AccessToken"])
+    assert repr(good).splitlines()[0] == "HTTP 200 OK" and good.ok
+    assert '"message"' in repr(good) and "<ApiResponse" not in repr(good)
+    refused = api.call("/hello", "not-a-token")
+    lines = repr(refused).splitlines()
+    assert lines[0] == "HTTP 401 Unauthorized" and not refused.ok
+    assert lines[1].startswith("WWW-Authenticate: Bearer") and 'error="invalid_token"' in lines[1]
+    html = refused._repr_html_()
+    assert "HTTP 401 Unauthorized" in html and "<pre" in html and "WWW-Authenticate" in html
+    assert str(refused) == repr(refused)
+
+
 def test_repr_says_safe_or_which_flags_are_on(cognito):
     safe = cognito.lab.protected_api(cognito.pool_id, cognito.client_id)
     weak = cognito.lab.protected_api(cognito.pool_id, cognito.client_id, skip_signature=True,

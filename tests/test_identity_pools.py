@@ -476,3 +476,72 @@ def test_a_jwt_is_not_an_s3_credential():
         except urllib.error.HTTPError as err:
             body = err.read().decode()
             assert err.code == 400 and "Unsupported Authorization Type" in body and "top secret" not in body
+
+
+# -- the guests' scope-down policy (enhanced flow) ------------------------------------------------
+EVERYTHING = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}
+SCOPE_DOWN_PAGE = "https://docs.aws.amazon.com/cognito/latest/developerguide/iam-roles.html"
+
+
+@pytest.fixture
+def guest_pool(cognito):
+    """An identity pool that allows guests, whose guest and signed-in roles both allow everything."""
+    pool = setups.identity_pool(cognito.lab, cognito.pool_id, cognito.client_id, name="open_doors",
+                                allow_guests=True, allow_classic_flow=True)
+    guest_role = setups.create_role(cognito.lab, "GuestEverything", pool.id, EVERYTHING, amr="unauthenticated")
+    user_role = setups.create_role(cognito.lab, "UserEverything", pool.id, EVERYTHING)
+    pool.set_roles(authenticated=user_role, unauthenticated=guest_role)
+    pool.guest_role = guest_role
+    return pool
+
+
+def test_enhanced_flow_guests_reach_only_the_services_the_scope_down_lists(cognito, guest_pool):
+    """Developer guide, IAM roles, Access policies (see SCOPE_DOWN_PAGE): Cognito applies a
+    scope-down policy to the credentials GetCredentialsForIdentity vends to unauthenticated identities,
+    so even a guest role that allows everything reaches only the listed services. IAM is not on the
+    list: AccessDenied, "no session policy allows"; SNS and S3 are."""
+    guest = guest_pool.credentials()["Credentials"]
+    iam_client = cognito.lab.client("iam", credentials=guest)
+    err = error_of(iam_client.list_roles)
+    assert err["Code"] == "AccessDenied"
+    assert err["Message"].endswith("because no session policy allows the iam:ListRoles action")
+    assert ":assumed-role/GuestEverything/CognitoIdentityCredentials" in err["Message"]
+    assert "Topics" in cognito.lab.client("sns", credentials=guest).list_topics()
+    s3 = cognito.lab.client("s3", credentials=guest)
+    s3.create_bucket(Bucket="guest-made-this")       # S3 is on the list: the role's s3 rights stand
+    assert "guest-made-this" in [b["Name"] for b in cognito.lab.client("s3").list_buckets()["Buckets"]]
+
+
+def test_signed_in_users_get_no_scope_down(cognito, guest_pool):
+    """The scope-down is for unauthenticated identities only: a signed-in user's credentials for a
+    role that allows everything may call IAM."""
+    creds = guest_pool.credentials(id_token(cognito))["Credentials"]
+    assert "Roles" in cognito.lab.client("iam", credentials=creds).list_roles()
+
+
+def test_basic_flow_guests_get_no_scope_down(cognito, guest_pool):
+    """The scope-down belongs to the enhanced flow: guest credentials from the basic (classic) flow,
+    GetOpenIdToken then STS AssumeRoleWithWebIdentity, carry only the guest role's policies (the
+    guide: "If you need access to something other than these services for your unauthenticated
+    users, you must use the basic authentication flow")."""
+    ci, sts = cognito.lab.client("cognito-identity"), cognito.lab.client("sts")
+    identity_id = ci.get_id(IdentityPoolId=guest_pool.id)["IdentityId"]
+    token = ci.get_open_id_token(IdentityId=identity_id)["Token"]
+    assumed = sts.assume_role_with_web_identity(RoleArn=guest_pool.guest_role, RoleSessionName="basic",
+                                                WebIdentityToken=token)["Credentials"]
+    assert "Roles" in cognito.lab.client("iam", credentials=assumed).list_roles()
+
+
+@pytest.mark.parametrize("action, allowed", [
+    ("s3:GetObject", True), ("dynamodb:PutItem", True), ("lambda:InvokeFunction", True),
+    ("kms:Decrypt", True), ("kms:GenerateDataKeyWithoutPlaintext", True), ("kms:CreateKey", False),
+    ("sagemaker:InvokeEndpoint", True), ("sagemaker:CreateModel", False),
+    ("textract:AnalyzeDocument", True), ("textract:StartDocumentAnalysis", False),
+    ("iam:CreateUser", False), ("sts:AssumeRole", False), ("ec2:RunInstances", False),
+])
+def test_scope_down_lets_through_the_listed_services_and_restricted_actions(action, allowed):
+    """The guide's table of services with restricted actions: KMS (Encrypt, Decrypt, ReEncrypt,
+    GenerateDataKey), SageMaker (InvokeEndpoint), Textract (DetectDocumentText, AnalyzeDocument)."""
+    from labkit.emulator.identity_pools import guest_scope_down_allows
+
+    assert guest_scope_down_allows(action) is allowed

@@ -84,13 +84,17 @@ def test_review_plan():
 
 
 def test_guide_renders_as_text_and_html():
+    """The whole guide is a compact summary (one row per client, the best place per token) as text,
+    and the summary plus each client's full table folded in <details> as HTML."""
     text = str(ts.storage_guide())
     for kind in ts.GUIDE:
-        assert kind.name in text
-    assert text.count("\nnever ") == text.count("\ntoken ") == len(ts.GUIDE)   # a table per client
+        assert kind.name in text and f"\n{kind.key} " in text
+    assert len(text.splitlines()) <= 15 and "\nnever " not in text
     assert max(len(line) for line in text.splitlines()) <= 140
+    assert 'storage_guide("spa")' in text                                 # says how to see more
     page = ts.storage_guide()._repr_html_()
-    assert page.count("<table>") == len(ts.GUIDE) and page.count("<b>Mobile app: ") == 1
+    assert page.count("<table>") == len(ts.GUIDE) + 1 and page.count("<details>") == len(ts.GUIDE)
+    assert page.count("<b>Mobile app: ") == 1
     assert "HttpOnly; Secure; SameSite" in page and "&#x27;" in page     # escaped
     one = str(ts.storage_guide("mobile"))
     assert "Mobile app" in one and "Single-page" not in one

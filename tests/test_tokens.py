@@ -582,3 +582,39 @@ def test_errors_form_one_hierarchy_with_claim_details(jwks, clock):
     with pytest.raises(WrongTokenUse) as caught:
         verifier_for(jwks, clock).verify(sign(id_claims(clock.time())))
     assert (caught.value.claim, caught.value.expected, caught.value.actual) == ("token_use", "access", "id")
+
+
+def test_inspect_describes_a_refresh_token_instead_of_an_empty_table():
+    """A refresh token is opaque (developer guide, "Refresh tokens"): inspect says what it is, how
+    long it lives and where it may go, as text and as HTML, with one title and no empty table."""
+    view = jwt_view.inspect("r" * 128)
+    text = str(view)
+    assert text.splitlines()[0] == "Refresh token" and text.count("Refresh token") == 1
+    assert "128 characters" in text and "REFRESH_TOKEN_AUTH" in text and "RevokeToken" in text
+    assert "never to your API" in text
+    html = view._repr_html_()
+    assert "<table" not in html and html.count("Refresh token") == 1 and "RefreshTokenValidity" in html
+    assert all(len(line) <= 110 for line in text.splitlines())
+    # a JWT still shows its table
+    assert "<table" in jwt_view.inspect(jwt.encode({"token_use": "id"}, "k" * 32))._repr_html_()
+
+
+def test_timeline_gives_each_sign_ins_refresh_token_its_own_row(cognito):
+    """Two sign-ins (two refresh tokens, two sessions): each refresh token on its own row, so that a
+    revoked session's hatch never lies on top of the other session's bar."""
+    import matplotlib
+    matplotlib.use("Agg")
+    from labkit.course.timeline import SessionTimeline
+
+    timeline = SessionTimeline(cognito.lab.clock)
+    timeline.tokens(cognito.sign_in(), label="sign-in")
+    cognito.lab.clock.advance(minutes=5)
+    timeline.event("revoke")
+    timeline.tokens(cognito.sign_in(), label="second sign-in")
+    assert timeline.rows() == ["ID token", "access token", "refresh token 1 (sign-in)",
+                               "refresh token 2 (second sign-in)"]
+    ax = timeline.plot().axes[0]
+    assert [t.get_text() for t in ax.get_yticklabels()] == timeline.rows()
+    refresh_rows = {round(p.get_y() + p.get_height() / 2) for p in ax.patches
+                    if "refresh-token" in (p.get_gid() or "")}
+    assert refresh_rows == {2, 3}

@@ -294,6 +294,71 @@ def test_required_mfa_without_a_factor_gives_mfa_setup(lab):
     assert up.sign_in("jack", PASSWORD)["ChallengeName"] == "SOFTWARE_TOKEN_MFA"
 
 
+def _required_totp_pool(lab, name):
+    up = create_user_pool(lab, name, AutoVerifiedAttributes=["email"])
+    up.idp.set_user_pool_mfa_config(UserPoolId=up.pool_id, MfaConfiguration="ON",
+                                    SoftwareTokenMfaConfiguration={"Enabled": True})
+    return up
+
+
+def _sign_up_and_confirm(lab, up, username, email):
+    up.idp.sign_up(ClientId=up.client_id, Username=username, Password=PASSWORD,
+                   UserAttributes=[{"Name": "email", "Value": email}])
+    up.idp.confirm_sign_up(ClientId=up.client_id, Username=username,
+                           ConfirmationCode=lab.inbox(email).latest.code)
+
+
+def test_required_mfa_first_sign_in_after_confirming_a_code_gets_tokens(lab):
+    """Developer guide, "Adding MFA to a user pool"
+    (https://docs.aws.amazon.com/cognito/latest/developerguide/user-pool-settings-mfa.html): the first
+    time a new user signs in, Cognito issues tokens even if the pool requires MFA; the confirmation of
+    the verification message Cognito sent them is that sign-in's second factor. Every later sign-in
+    prompts the user to register a factor (MFA_SETUP)."""
+    up = _required_totp_pool(lab, "mfa-on-signup")
+    _sign_up_and_confirm(lab, up, "kate", "kate@example.com")
+    first = up.sign_in("kate", PASSWORD)
+    assert "ChallengeName" not in first and "AccessToken" in first
+    second = up.sign_in("kate", PASSWORD)
+    assert second["ChallengeName"] == "MFA_SETUP"
+    assert "AuthenticationResult" not in second
+
+
+def test_required_mfa_first_sign_in_counts_once_even_when_it_fails_later(lab):
+    """The tokens-without-MFA sign-in is the user's first sign-in only: a wrong password does not use
+    it up, the first successful password step does (then MFA_SETUP, as the MFA_SETUP challenge's entry
+    in the InitiateAuth API reference describes for users without a factor)."""
+    up = _required_totp_pool(lab, "mfa-on-once")
+    _sign_up_and_confirm(lab, up, "liam", "liam@example.com")
+    assert error_of(up.idp.initiate_auth, ClientId=up.client_id, AuthFlow="USER_PASSWORD_AUTH",
+                    AuthParameters={"USERNAME": "liam", "PASSWORD": "Wrong-Passw0rd!"})[0] == "NotAuthorizedException"
+    assert "AccessToken" in up.sign_in("liam", PASSWORD)
+    assert up.sign_in("liam", PASSWORD)["ChallengeName"] == "MFA_SETUP"
+
+
+def test_required_mfa_admin_created_user_gets_mfa_setup_from_the_first_sign_in(lab):
+    """A user an administrator created and confirmed never answered a verification message, so
+    nothing stands in for the second factor: MFA_SETUP from the very first sign-in (the lab's
+    reading of the guide's note, which names the verification message as that first factor)."""
+    up = _required_totp_pool(lab, "mfa-on-admin")
+    up.add_user("mia", PASSWORD, email="mia@example.com")
+    assert up.sign_in("mia", PASSWORD)["ChallengeName"] == "MFA_SETUP"
+
+
+def test_required_mfa_first_sign_in_rule_does_not_skip_an_enabled_factor(lab):
+    """The first-sign-in exception is about users with no factor in a pool that requires MFA; a user
+    who already turned a factor on is challenged (SoftwareTokenMfaSettingsType: "prompted for MFA
+    during all sign-in attempts")."""
+    up = _required_totp_pool(lab, "mfa-on-factor")
+    _sign_up_and_confirm(lab, up, "noah", "noah@example.com")
+    tokens = up.sign_in("noah", PASSWORD)
+    assoc = up.idp.associate_software_token(AccessToken=tokens["AccessToken"])
+    up.idp.verify_software_token(AccessToken=tokens["AccessToken"],
+                                 UserCode=pyotp.TOTP(assoc["SecretCode"]).at(lab.clock.now()))
+    up.idp.set_user_mfa_preference(AccessToken=tokens["AccessToken"],
+                                   SoftwareTokenMfaSettings={"Enabled": True, "PreferredMfa": True})
+    assert up.sign_in("noah", PASSWORD)["ChallengeName"] == "SOFTWARE_TOKEN_MFA"
+
+
 # -- token lifetimes, revocation, keys ------------------------------------------------------------
 def claims(token):
     return jwt.decode(token, options={"verify_signature": False})

@@ -16,6 +16,7 @@ Each notebook's setup cell starts with::
 The names below are the ones notebooks reach as ``course.<name>``; everything else is imported
 from its module (``from labkit.course.userpool import create_user_pool``).
 """
+from .credentials import show_credentials
 from .environment import EnvironmentProblem, NetworkBlocked, allow_network, block_network, check_environment, versions
 from .exercises import friendly_errors
 from .lessons import LESSONS, Lesson, lesson, total_minutes
@@ -23,4 +24,4 @@ from .maps import cognito_map, course_map
 
 __all__ = ["EnvironmentProblem", "NetworkBlocked", "allow_network", "block_network", "check_environment",
            "versions", "friendly_errors", "LESSONS", "Lesson", "lesson", "total_minutes", "cognito_map",
-           "course_map"]
+           "course_map", "show_credentials"]

@@ -2,7 +2,8 @@
 
     >>> api = lab.protected_api(pool_id, client_id)                  # doctest: +SKIP
     >>> api.call("/hello", tokens["AccessToken"])                     # doctest: +SKIP
-    <ApiResponse 200 {'message': 'Hello, alice!'}>
+    HTTP 200 OK
+    {"message": "Hello, alice!"}
 
 Routes
 ------
@@ -289,8 +290,49 @@ class ApiResponse:
     def www_authenticate(self) -> str | None:
         return self.headers.get("WWW-Authenticate")
 
+    @property
+    def ok(self) -> bool:
+        return 200 <= self.status < 300
+
+    def status_line(self) -> str:
+        """``HTTP 401 Unauthorized``: the status code and its standard reason phrase."""
+        from http import HTTPStatus
+
+        try:
+            reason = HTTPStatus(self.status).phrase
+        except ValueError:
+            reason = ""
+        return f"HTTP {self.status} {reason}".rstrip()
+
+    def body_text(self) -> str:
+        """The body as a reader wants it: JSON indented, text as it is."""
+        if isinstance(self.body, (dict, list)):
+            return json.dumps(self.body, indent=2, ensure_ascii=False)
+        return "" if self.body is None else str(self.body)
+
+    def text(self) -> str:
+        """Status line, the WWW-Authenticate challenge if any (it says why a token was refused), body."""
+        lines = [self.status_line()]
+        if self.www_authenticate:
+            lines.append(f"WWW-Authenticate: {self.www_authenticate}")
+        body = self.body_text()
+        return "\n".join(lines + ([body] if body else []))
+
+    def __str__(self) -> str:
+        return self.text()
+
     def __repr__(self) -> str:
-        return f"<ApiResponse {self.status} {self.body!r}>"
+        return self.text()
+
+    def _repr_html_(self) -> str:
+        from html import escape
+
+        colour = "#1a7f37" if self.ok else "#cf222e"
+        challenge = (f"<div><code>WWW-Authenticate: {escape(self.www_authenticate)}</code></div>"
+                     if self.www_authenticate else "")
+        body = self.body_text()
+        body_html = f"<pre style='margin:2px 0'>{escape(body)}</pre>" if body else ""
+        return f"<div><b style='color:{colour}'>{escape(self.status_line())}</b>{challenge}{body_html}</div>"
 
 
 class ProtectedApi:

@@ -55,8 +55,9 @@ def _arrow(ax, start, end, label=None, *, offset=(0, 0.12), style="-|>", colour=
 
 def _course_map_text() -> str:
     lines = ["Course map (minutes)", ""]
+    width = max([31] + [len(lesson.title) for lesson in LESSONS])
     for lesson in LESSONS:
-        lines.append(f"  {lesson.number}  {lesson.title:<31} {lesson.minutes:>3}  {lesson.learn}")
+        lines.append(f"  {lesson.number}  {lesson.title:<{width}} {lesson.minutes:>3}  {lesson.learn}")
     total = total_minutes()
     lines += ["", f"  00 starts; 01-05 are about user pools (who are you?); 06 about identity pools",
               f"  (what may you do in AWS?); 11 breaks and fixes both. About {exact(60 * total)} in all."]

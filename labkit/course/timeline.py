@@ -5,7 +5,7 @@
     >>> lab.clock.advance(minutes=70)
     >>> timeline.tokens(refresh(idp, client_id, refresh_token), label="refresh")
     >>> timeline.event("revoke")
-    >>> timeline.plot()                     # a matplotlib Figure: one row per kind of token
+    >>> timeline.plot()                     # a matplotlib Figure: ID, access, one row per refresh token
 
 Each call to :meth:`SessionTimeline.tokens` records one bar per token in the result (ID, access
 and, on sign-in, refresh), from its ``iat`` to its ``exp``. The refresh token is opaque, so its
@@ -13,7 +13,8 @@ lifetime comes from the app client's ``RefreshTokenValidity`` (pass ``refresh_va
 default is Cognito's 30 days). :meth:`SessionTimeline.event` adds a marker; ``"revoke"`` and
 ``"sign-out"`` also cut the bars they revoke: the refresh token and the access and ID tokens
 issued from it. The rest of a cut bar is drawn hatched: Cognito refuses those tokens, but a backend
-that verifies JWTs locally still accepts them until ``exp``.
+that verifies JWTs locally still accepts them until ``exp``. Each sign-in's refresh token gets a
+row of its own, so that two sessions' bars (and their hatches) never overlap.
 """
 from __future__ import annotations
 
@@ -25,7 +26,7 @@ import jwt
 
 __all__ = ["SessionTimeline"]
 
-ROWS = ("ID token", "access token", "refresh token")
+ROWS = ("ID token", "access token", "refresh token")     # with one sign-in; more add refresh rows
 _ROW_OF = {"id": 0, "access": 1, "refresh": 2}
 _COLORS = {"id": "#4C72B0", "access": "#55A868", "refresh": "#8172B2"}
 _EVENT_STYLE = {            # marker, colour
@@ -113,12 +114,32 @@ class SessionTimeline:
                 bar.revoked_at = when
 
     # -- drawing ---------------------------------------------------------------------------
+    def rows(self) -> list[str]:
+        """The picture's rows, bottom up: ID token, access token, then one row per sign-in's
+        refresh token ("refresh token" alone when there is one)."""
+        sessions = self._refresh_sessions()
+        if len(sessions) <= 1:
+            return list(ROWS)
+        return list(ROWS[:2]) + [f"refresh token {n} ({self._first_label(s)})" for n, s in
+                                 enumerate(sessions, 1)]
+
+    def _refresh_sessions(self) -> list[int]:
+        return sorted({b.session for b in self.bars if b.kind == "refresh"})
+
+    def _first_label(self, session: int) -> str:
+        return next(b.label for b in self.bars if b.session == session and b.kind == "refresh")
+
+    def _row(self, bar: TokenBar) -> int:
+        if bar.kind != "refresh":
+            return _ROW_OF[bar.kind]
+        return 2 + self._refresh_sessions().index(bar.session)
+
     def plot(self, ax: Any = None):
         """Draw the timeline; returns the matplotlib Figure (displayed by Jupyter)."""
         if ax is None:
             import matplotlib.pyplot as plt   # pyplot sets up Jupyter's inline display
 
-            fig, ax = plt.subplots(figsize=(10, 3.6))
+            fig, ax = plt.subplots(figsize=(10, 3.0 + 0.6 * (len(self.rows()) - 2)))
             plt.close(fig)                    # shown once, by returning it, not twice
         else:
             fig = ax.figure
@@ -135,8 +156,11 @@ class SessionTimeline:
         def x(t: float) -> float:
             return (t - t0) / per
 
+        rows = self.rows()
+        n_rows = len(rows)
+
         for index, bar in enumerate(self.bars):
-            row = _ROW_OF[bar.kind]
+            row = self._row(bar)
             end = bar.revoked_at if bar.revoked_at is not None else bar.end
             drawn = ax.barh(row, x(end) - x(bar.start), left=x(bar.start), height=0.5,
                             color=_COLORS[bar.kind], alpha=0.85, edgecolor="white")
@@ -154,10 +178,10 @@ class SessionTimeline:
             marker, color = _EVENT_STYLE.get(event.kind, ("D", "#555555"))
             line = ax.axvline(x(event.at), color=color, linestyle=":", linewidth=1)
             line.set_gid(f"event-line-{index}")
-            (point,) = ax.plot([x(event.at)], [len(ROWS) - 0.35], marker=marker, color=color,
+            (point,) = ax.plot([x(event.at)], [n_rows - 0.35], marker=marker, color=color,
                                markersize=9, linestyle="none")
             point.set_gid(f"event-{event.kind}-{index}")
-            ax.annotate(event.kind + (f"\n{event.note}" if event.note else ""), (x(event.at), len(ROWS) - 0.35),
+            ax.annotate(event.kind + (f"\n{event.note}" if event.note else ""), (x(event.at), n_rows - 0.35),
                         xytext=(5, 2 + 14 * (index % 2)), textcoords="offset points", fontsize=8,
                         color=color, va="bottom")   # alternate heights: close events stay legible
 
@@ -165,8 +189,8 @@ class SessionTimeline:
         now_line.set_gid("now")
         ax.annotate("now", (x(now), -0.55), xytext=(3, 0), textcoords="offset points", fontsize=8)
 
-        ax.set_yticks(range(len(ROWS)), ROWS)
-        ax.set_ylim(-0.7, len(ROWS) + 0.6)
+        ax.set_yticks(range(n_rows), rows)
+        ax.set_ylim(-0.7, n_rows + 0.6)
         ax.set_xlim(left, right)
         start = datetime.fromtimestamp(t0, tz=timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
         ax.set_xlabel(f"{unit} since {start} (lab clock)")

@@ -327,13 +327,34 @@ class StorageGuide:
                                 widths=[13, 40, 60]))
         return tables
 
+    def summary(self) -> Table:
+        """One row per kind of client: the best place for each token, by its :data:`PLACES` key."""
+        rows = [[kind.key, kind.name] + [" or ".join(kind.placement(t).best) for t in TOKENS]
+                for kind in self.kinds]
+        return Table(["key", "client", "ID token", "access token", "refresh token"], rows,
+                     title=f"{self.TITLE}: the best place for each token (keys of token_storage.PLACES)",
+                     code=["key", "ID token", "access token", "refresh token"])
+
+    _MORE = ('Each client\'s why and never-list: storage_guide("spa") (a key from the first column), '
+             'or where_to_store("spa", "refresh") for one token.')
+
     def __str__(self) -> str:
-        return "\n\n".join([self.TITLE] + [table.text() for table in self.tables()])
+        if len(self.kinds) == 1:      # one client: its whole table
+            return "\n\n".join([self.TITLE, self.tables()[0].text()])
+        return "\n\n".join([self.summary().text(), self._MORE])
 
     __repr__ = __str__
 
     def _repr_html_(self) -> str:
-        return f"<div><h4>{self.TITLE}</h4>" + "".join(t._repr_html_() for t in self.tables()) + "</div>"
+        """The summary, then each client's full table folded in a <details> (click to open)."""
+        from html import escape
+
+        if len(self.kinds) == 1:
+            return f"<div><h4>{self.TITLE}</h4>{self.tables()[0]._repr_html_()}</div>"
+        folded = "".join(
+            f"<details><summary>{escape(kind.name)}: why, and where never</summary>{table._repr_html_()}</details>"
+            for kind, table in zip(self.kinds, self.tables()))
+        return f"<div>{self.summary()._repr_html_()}{folded}</div>"
 
 
 def storage_guide(*clients: str) -> StorageGuide:

@@ -25,6 +25,10 @@ each step, on the lab clock:
   credentials handed out here are evaluated against the role's policies by :mod:`labkit.emulator.iam`,
   with ``${cognito-identity.amazonaws.com:sub}`` = the identity id. A refusal comes back as the
   service's real AccessDenied; credentials past their ``Expiration`` get ``ExpiredToken``.
+* **Guests are scoped down.** Credentials that GetCredentialsForIdentity (the enhanced flow) hands
+  to an unauthenticated identity carry Cognito's scope-down session policy
+  (:data:`GUEST_SCOPE_DOWN_POLICY`): whatever the guest role allows, they reach only the services
+  the developer guide lists. The basic (classic) flow applies no scope-down.
 
 The moto-specific glue (where pools, roles and STS keys live) is in
 :mod:`labkit.emulator.moto_patches.cognitoidentity`; this module sees moto only through the small
@@ -47,7 +51,8 @@ from . import iam
 from .keys import new_rsa_key, public_jwk
 
 __all__ = ["IdentityPoolError", "IdentityPools", "Identity", "IssuedCredentials", "Login", "resolve_role",
-           "trust_policy", "OPENID_ISSUER", "PRINCIPAL", "CREDENTIALS_LIFETIME", "OPENID_TOKEN_LIFETIME"]
+           "trust_policy", "OPENID_ISSUER", "PRINCIPAL", "CREDENTIALS_LIFETIME", "OPENID_TOKEN_LIFETIME",
+           "GUEST_SCOPE_DOWN_POLICY", "guest_scope_down_allows", "guest_scope_down_services"]
 
 #: ``iss`` of the OpenID tokens identity pools issue (GetOpenIdToken).
 OPENID_ISSUER = "https://cognito-identity.amazonaws.com"
@@ -59,6 +64,52 @@ CREDENTIALS_LIFETIME = 3600
 OPENID_TOKEN_LIFETIME = 600
 #: The role session name Cognito uses for the enhanced flow (it shows in the assumed-role ARN).
 SESSION_NAME = "CognitoIdentityCredentials"
+
+#: The scope-down policy Cognito adds, as a session policy, to the credentials of unauthenticated
+#: identities in the enhanced flow: the effective permissions are the guest role's policies
+#: intersected with it. Written from the developer guide's list of the services guests can still
+#: reach ("IAM roles", Access policies: https://docs.aws.amazon.com/cognito/latest/developerguide/iam-roles.html),
+#: with its restricted services (KMS, SageMaker, Textract, Sumerian) limited to the actions it
+#: names, and the actions of the AWS managed session policy AmazonCognitoUnAuthedIdentitiesSessionPolicy
+#: (https://docs.aws.amazon.com/aws-managed-policy/latest/reference/AmazonCognitoUnAuthedIdentitiesSessionPolicy.html).
+GUEST_SCOPE_DOWN_POLICY: dict = {
+    "Version": "2012-10-17",
+    "Statement": [{
+        "Sid": "CognitoGuestScopeDown",
+        "Effect": "Allow",
+        "Action": [
+            # whole services
+            "appsync:*", "cloudwatch:*", "logs:*", "cognito-identity:*", "cognito-sync:*", "comprehend:*",
+            "dynamodb:*", "gamelift:*", "iot:*", "firehose:*", "kinesis:*", "lambda:*", "lex:*",
+            "machinelearning:*", "mobileanalytics:*", "mobiletargeting:*", "personalize:*", "polly:*",
+            "rekognition:*", "sdb:*", "ses:*", "sns:*", "sqs:*", "s3:*", "transcribe:*", "translate:*",
+            # services with only some actions
+            "kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*",
+            "sagemaker:InvokeEndpoint", "textract:DetectDocumentText", "textract:AnalyzeDocument",
+            "sumerian:View*", "rum:PutRumEvents",
+            "geo:GetMap*", "geo:SearchPlaceIndex*", "geo:GetPlace", "geo:CalculateRoute*", "geo:*Geofence",
+            "geo:*Geofences", "geo:*DevicePosition*",
+        ],
+        "Resource": "*",
+    }],
+}
+
+# Signing names that differ from the IAM service prefix.
+_IAM_PREFIX = {"monitoring": "cloudwatch", "email": "ses", "execute-api": "execute-api"}
+
+
+def guest_scope_down_allows(action: str) -> bool:
+    """Whether the guest scope-down policy lets ``action`` (``"s3:GetObject"``) through at all.
+
+    It never grants anything by itself: the guest role's policies must allow the action too.
+    """
+    return iam.evaluate([GUEST_SCOPE_DOWN_POLICY], action, "*", {}, policy_kind="session").allowed
+
+
+def guest_scope_down_services() -> list[str]:
+    """The IAM service prefixes guests can still reach in the enhanced flow (some only in part)."""
+    return sorted({action.split(":", 1)[0] for action in GUEST_SCOPE_DOWN_POLICY["Statement"][0]["Action"]})
+
 
 _PROVIDER = re.compile(r"^cognito-idp\.(?P<region>[a-z0-9-]+)\.amazonaws\.com/(?P<pool>[\w-]+_[0-9A-Za-z]+)$")
 _MATCH_TYPES = ("Equals", "Contains", "StartsWith", "NotEqual")
@@ -179,6 +230,7 @@ class IssuedCredentials:
     expiration: float                 # epoch seconds on the lab clock
     session_policy: dict | None = None
     region: str = "us-east-1"
+    scoped_down: bool = False         # a guest of the enhanced flow: Cognito's scope-down applies
 
     @property
     def authenticated(self) -> bool:
@@ -535,8 +587,11 @@ class IdentityPools:
             role = self._trusted_role(role_arn, identity.pool_id, identity_id, amr)
             if role is None:
                 raise _bad_config()
+            guest = login is None
             session, issued = self._issue(role, identity=identity, amr=amr, session_name=SESSION_NAME,
-                                          lifetime=CREDENTIALS_LIFETIME)
+                                          lifetime=CREDENTIALS_LIFETIME,
+                                          session_policy=GUEST_SCOPE_DOWN_POLICY if guest else None)
+            issued.scoped_down = guest
             return {"IdentityId": identity_id, "Credentials": {
                 "AccessKeyId": session.access_key_id, "SecretKey": session.secret_access_key,
                 "SessionToken": session.session_token, "Expiration": issued.expiration}}
@@ -626,9 +681,11 @@ class IdentityPools:
         issued = self.issued.get(key_id or "")
         if issued is None:
             return None
-        if service not in ("s3", "dynamodb", "sts"):
-            return None
         request_id = str(uuid.uuid4())   # not from lab.rng: request ids must not shift the lab's seeded values
+        if service not in ("s3", "dynamodb", "sts"):
+            if issued.scoped_down and self._now() < issued.expiration:
+                return _scope_down_check(service, request, request_id, issued)
+            return None
         if self._now() >= issued.expiration:
             return _expired_response(service, request, request_id)
         if service == "sts":
@@ -690,6 +747,41 @@ class IdentityPools:
         }
         context.update(check.context)
         return context
+
+
+def _operation(request) -> str | None:
+    """The API operation of a JSON (X-Amz-Target) or query-protocol (Action=) request, if it says."""
+    if request.target:
+        return request.target.rsplit(".", 1)[-1] or None
+    query = parse_qs(request.environ.get("QUERY_STRING", ""))
+    if "Action" in query:
+        return query["Action"][0]
+    if "x-www-form-urlencoded" in request.headers.get("content-type", ""):
+        body = request.body.decode("utf-8", "replace") if isinstance(request.body, bytes) else str(request.body)
+        return (parse_qs(body).get("Action") or [None])[0]
+    return None
+
+
+def _scope_down_check(service: str, request, request_id: str, issued: IssuedCredentials):
+    """Guests of the enhanced flow, on a service the lab does not evaluate policies for: only the
+    scope-down is checked (the role's own policies are not: the lab leaves those calls to moto)."""
+    prefix = _IAM_PREFIX.get(service, service)
+    operation = _operation(request)
+    if operation is not None:
+        action = f"{prefix}:{operation}"
+        if guest_scope_down_allows(action):
+            return None
+    else:
+        if prefix in guest_scope_down_services():
+            return None          # a REST call the lab can't name: the service is on the list
+        action = f"{prefix}:*"
+    message = (f"User: {issued.assumed_role_arn} is not authorized to perform: {action} "
+               f"because no session policy allows the {action} action")
+    if request.target:
+        body = json.dumps({"__type": "AccessDeniedException", "Message": message})
+        return _response(400, body, "application/x-amz-json-1.1",
+                         {"x-amzn-RequestId": request_id, "x-amzn-ErrorType": "AccessDeniedException"})
+    return _response(403, sts_error_body("AccessDenied", message, request_id), "text/xml")
 
 
 # -- AWS's error shapes ---------------------------------------------------------------------------

@@ -26,6 +26,17 @@ _NOT_VERIFIED = ("decoded, NOT verified: inspect() only reads the token; anyone 
 _OPAQUE = ("this is not a JWT you can read. Cognito refresh tokens are encrypted for "
            "Cognito alone (in the lab: a random id). Keep it secret and send it only to Cognito "
            "(InitiateAuth REFRESH_TOKEN_AUTH, RevokeToken).")
+# What an opaque refresh token is, line by line: shown instead of an (empty) claims table.
+_REFRESH_FACTS = (
+    ("what", "opaque: not a JWT, nothing in it to decode; Cognito encrypts it for itself "
+             "(on AWS a five-part JWE, in the lab a random string)"),
+    ("lives", "the app client's RefreshTokenValidity (30 days by default), counted from the sign-in; "
+              "refreshing does not extend it"),
+    ("buys", "new ID and access tokens: InitiateAuth with REFRESH_TOKEN_AUTH, no password"),
+    ("send it to", "Cognito only (REFRESH_TOKEN_AUTH, RevokeToken); never to your API"),
+    ("ends with", "RevokeToken (this sign-in), GlobalSignOut / AdminUserGlobalSignOut (all of them), "
+                  "or its expiry"),
+)
 
 
 @dataclass(repr=False)
@@ -85,9 +96,30 @@ class TokenView(ShowsAsTable):
                 out.append(("claims", key, show_claim(value), ""))
         return out
 
+    @property
+    def is_refresh(self) -> bool:
+        return self.kind.startswith("refresh")
+
     def _title(self) -> str:
-        names = {"access": "Access token", "id": "ID token"}
+        names = {"access": "Access token", "id": "ID token", "refresh token (opaque)": "Refresh token"}
         return names.get(self.kind, self.kind[:1].upper() + self.kind[1:])
+
+    def facts(self) -> list[tuple[str, str]]:
+        """For a refresh token: (aspect, description) lines that describe it, since it can't be read."""
+        if not self.is_refresh:
+            return []
+        return [("length", f"{len(self.token)} characters")] + list(_REFRESH_FACTS)
+
+    def _repr_html_(self) -> str:
+        if self.rows():
+            return self.table()._repr_html_()
+        from html import escape
+
+        if self.is_refresh:
+            items = "".join(f"<li><b>{escape(k)}</b>: {escape(v)}</li>" for k, v in self.facts())
+            return f"<div><b>Refresh token</b><ul style='margin-top:2px'>{items}</ul></div>"
+        extra = f"<br><code>{escape(self.error)}</code>" if self.error else ""
+        return f"<div><b>{escape(self._title())}</b>: {escape(self.note)}{extra}</div>"
 
     def table(self) -> Table:
         """The header and the claims as a :class:`~labkit.cognito.display.Table` (what ``print`` and Jupyter show)."""
@@ -99,7 +131,16 @@ class TokenView(ShowsAsTable):
                      notes=[self.error] if self.error else [], code=["name", "value"])
 
     def text(self) -> str:
-        if not self.rows():        # an opaque token, or not a token: no table to show
+        if self.is_refresh:        # opaque: describe it rather than tabulate nothing
+            import textwrap
+
+            width = max(len(k) for k, _ in self.facts())
+            lines = ["Refresh token"]
+            for key, value in self.facts():
+                lines += textwrap.wrap(value, 96, break_on_hyphens=False, initial_indent=f"  {key:<{width}}  ",
+                                       subsequent_indent=" " * (width + 4))
+            return "\n".join(lines)
+        if not self.rows():        # not a token: no table to show
             return "\n".join([f"{self._title()} ({self.note})"] + ([f"  {self.error}"] if self.error else []))
         return self.table().text()
 

@@ -61,12 +61,19 @@ def check_internals() -> None:
     models, responses = _moto()
     R = responses.CognitoIdpResponse
     require(R, "call_action", "_get_action", "serialized", "sign_up", "admin_create_user", "admin_delete_user",
-            "create_user_pool_client", "update_user_pool_client", "get_user", "change_password")
+            "admin_confirm_sign_up",
+            "create_user_pool_client", "update_user_pool_client", "get_user", "change_password",
+            "create_user_pool_domain", "delete_user_pool_domain", "describe_user_pool_domain", "delete_user_pool")
+    # The OAuth settings read moto's domains, resource servers and client configs
+    # (labkit.emulator.user_pools.oauth_settings).
+    require_assigned(models.CognitoIdpBackend, "user_pool_domains")
+    require_assigned(models.CognitoIdpUserPoolDomain, "user_pool_id", "domain")
+    require_assigned(models.CognitoResourceServer, "identifier", "scopes")
     require(models, "cognitoidp_backends", "CognitoIdpUser", "CognitoIdpUserPool", "UserStatus")
     require(models.CognitoIdpBackend, "_validate_password", "sign_up", "admin_create_user", "admin_delete_user")
     require(models, "jwk", "load_resource")
     require_assigned(models.CognitoIdpUserPool, "id", "clients", "users", "access_tokens", "id_tokens",
-                     "refresh_tokens", "mfa_config", "sms_mfa_config", "token_mfa_config", "json_web_key",
+                     "refresh_tokens", "resource_servers", "mfa_config", "sms_mfa_config", "token_mfa_config", "json_web_key",
                      "schema_attributes")
     if not {"jwk", "RSAKey", "import_key"} <= names_used(models.CognitoIdpUserPool.__init__):
         raise MotoInternalsChanged("CognitoIdpUserPool no longer loads its static key with jwk.RSAKey.import_key")
@@ -196,8 +203,10 @@ def _make_action(handler):
     def action(self):
         # The request already passed labkit.emulator.validation (types, required members, model
         # constraints); anything still raised here is a lab bug, answered InternalErrorException.
+        from ..user_pools import triggers
+
         params = _params(self)
-        with _state.lock:
+        with _state.lock, triggers.calling(params):    # Lambda trigger events read ClientMetadata
             return ActionResult(handler(self, params, _backend(_state.lab)))
     action.__name__ = handler.__name__
     return action
@@ -216,24 +225,36 @@ def _validate_password(backend, user_pool_id: str, password) -> None:
 
 def _install_actions(lab) -> None:
     from .. import errors as E
-    from ..user_pools import attribute_updates, attributes, email_quota, flows
+    from ..user_pools import attribute_updates, attributes, custom_auth, email_quota, flows
 
     _, responses = _moto()
     R = responses.CognitoIdpResponse
+    from ..user_pools import triggers
+
     originals = {name: getattr(R, name) for name in (
         "sign_up", "admin_create_user", "admin_delete_user", "create_user_pool_client", "update_user_pool_client",
-        "call_action", "get_user")}
+        "call_action", "get_user", "admin_confirm_sign_up", "create_user_pool_domain", "delete_user_pool_domain",
+        "describe_user_pool_domain", "delete_user_pool")}
 
+    # CUSTOM_AUTH (the define / create / verify Lambda triggers) has a module of its own.
     def initiate_auth(self, p, b):
+        if p.get("AuthFlow") == "CUSTOM_AUTH":
+            return custom_auth.initiate_auth(_state, b, p)
         return flows.initiate_auth(_state, b, p)
 
     def admin_initiate_auth(self, p, b):
+        if p.get("AuthFlow") == "CUSTOM_AUTH":
+            return custom_auth.initiate_auth(_state, b, p, admin_pool_id=p.get("UserPoolId"))
         return flows.initiate_auth(_state, b, p, admin_pool_id=p.get("UserPoolId"))
 
     def respond_to_auth_challenge(self, p, b):
+        if p.get("ChallengeName") == "CUSTOM_CHALLENGE":
+            return custom_auth.respond_to_auth_challenge(_state, b, p)
         return flows.respond_to_auth_challenge(_state, b, p, _validator(b))
 
     def admin_respond_to_auth_challenge(self, p, b):
+        if p.get("ChallengeName") == "CUSTOM_CHALLENGE":
+            return custom_auth.respond_to_auth_challenge(_state, b, p, admin_pool_id=p.get("UserPoolId"))
         return flows.respond_to_auth_challenge(_state, b, p, _validator(b), admin_pool_id=p.get("UserPoolId"))
 
     def sign_up(self, p, b):
@@ -247,6 +268,15 @@ def _install_actions(lab) -> None:
                 a.get("Name") == "email" for a in p["UserAttributes"]):
             email_quota.check(_state, pool)      # refused before the user exists
         self.body = json.dumps(p)
+        flags = {}
+        if triggers.configured(pool, "PreSignUp") is not None:
+            # Cognito's own checks come first; then the trigger, before the user exists, so that a
+            # refused sign-up leaves nothing behind.
+            if p.get("Username") and pool._get_user(p.get("Username")) is not None:
+                raise E.CognitoError("UsernameExistsException", "User already exists")
+            _validator(b)(pool.id, p.get("Password"))
+            flags = triggers.pre_sign_up(_state, pool, "PreSignUp_SignUp", p.get("Username"),
+                                         triggers._attribute_map(p["UserAttributes"]) or {})
         try:
             _passthrough(originals["sign_up"], self)   # moto validates and stores the user
         except E.CognitoError:
@@ -255,7 +285,9 @@ def _install_actions(lab) -> None:
             if getattr(exc, "error_type", "") == "UsernameExistsException":
                 raise E.CognitoError("UsernameExistsException", "User already exists") from None
             raise
-        return flows.after_sign_up(_state, pool, client, pool._get_user(p.get("Username")))
+        user = pool._get_user(p.get("Username"))
+        triggers.apply_sign_up_flags(user, flags)
+        return flows.after_sign_up(_state, pool, client, user)
 
     def confirm_sign_up(self, p, b):
         return flows.confirm_sign_up(_state, b, p)
@@ -305,6 +337,14 @@ def _install_actions(lab) -> None:
     def change_password(self, p, b):
         return flows.change_password(_state, b, p)
 
+    def admin_confirm_sign_up(self, p, b):
+        pool = flows.find_pool(b, p.get("UserPoolId"))
+        result = _passthrough(originals["admin_confirm_sign_up"], self)
+        user = pool._get_user(p.get("Username"))
+        if user is not None:
+            triggers.post_confirmation(_state, pool, user, "PostConfirmation_ConfirmSignUp")
+        return result
+
     def admin_create_user(self, p, b):
         pool = flows.find_pool(b, p.get("UserPoolId"))
         if p.get("MessageAction") == "RESEND":
@@ -313,13 +353,23 @@ def _install_actions(lab) -> None:
         if not p.get("TemporaryPassword"):
             p["TemporaryPassword"] = flows.temporary_password(_state, pool)   # Cognito makes one up
         self.body = json.dumps(p)
+        if triggers.configured(pool, "PreSignUp") is not None:
+            if pool._get_user(p.get("Username")) is not None:
+                raise E.CognitoError("UsernameExistsException", "User account already exists")
+            # Cognito ignores the response's auto-confirm / auto-verify flags for AdminCreateUser
+            triggers.pre_sign_up(_state, pool, "PreSignUp_AdminCreateUser", p.get("Username"),
+                                 triggers._attribute_map(p["UserAttributes"]) or {})
         result = _passthrough(originals["admin_create_user"], self)
         flows.after_admin_create_user(_state, pool, pool._get_user(p.get("Username")), p)
         return result
 
     def create_user_pool_client(self, p, b):
+        from ..user_pools import oauth_settings
+
         flows.validate_client_config(p)
         attributes.validate_client_attributes(flows.find_pool(b, p.get("UserPoolId")), p, updating=False)
+        oauth_settings.check_client_oauth(flows.find_pool(b, p.get("UserPoolId")), p,
+                                          has_secret=bool(p.get("GenerateSecret")))
         result = _passthrough(originals["create_user_pool_client"], self)
         created = result.get("UserPoolClient", {})
         if "ClientSecret" in created:   # moto's is a UUID, which the model's pattern [\w+]+ refuses
@@ -330,10 +380,14 @@ def _install_actions(lab) -> None:
     def update_user_pool_client(self, p, b):
         # UpdateUserPoolClient resets every setting the request leaves out to its default (a
         # classic pitfall: updating one field silently drops ExplicitAuthFlows). moto merges.
+        from ..user_pools import oauth_settings
+
         flows.validate_client_config(p)
         attributes.validate_client_attributes(flows.find_pool(b, p.get("UserPoolId")), p, updating=True)
         client = flows.find_pool(b, p.get("UserPoolId")).clients.get(p.get("ClientId"))
         if client is not None:
+            oauth_settings.check_client_oauth(flows.find_pool(b, p.get("UserPoolId")), p,
+                                              has_secret=bool(client.generate_secret))
             client.extended_config = {k: v for k, v in client.extended_config.items() if k == "ClientName"}
         return _passthrough(originals["update_user_pool_client"], self)
 
@@ -356,6 +410,31 @@ def _install_actions(lab) -> None:
     def verify_user_attribute(self, p, b):
         return attribute_updates.verify_user_attribute(_state, b, p)
 
+    # Domains: one per pool, unique prefixes, deleted by the pool that owns them.
+    def create_user_pool_domain(self, p, b):
+        from ..user_pools import oauth_settings
+
+        oauth_settings.check_create_domain(b, p)
+        return _passthrough(originals["create_user_pool_domain"], self)
+
+    def delete_user_pool_domain(self, p, b):
+        from ..user_pools import oauth_settings
+
+        oauth_settings.check_delete_domain(b, p)
+        return _passthrough(originals["delete_user_pool_domain"], self)
+
+    def delete_user_pool(self, p, b):
+        from ..user_pools import oauth_settings
+
+        oauth_settings.check_delete_pool(b, p)
+        return _passthrough(originals["delete_user_pool"], self)
+
+    def describe_user_pool_domain(self, p, b):
+        result = _passthrough(originals["describe_user_pool_domain"], self)
+        if result.get("DomainDescription"):       # moto puts a random UUID where the account id goes
+            result["DomainDescription"]["AWSAccountId"] = _state.lab.account_id
+        return result
+
     def get_user(self, p, b):
         flows.check_access_token(_state, b, p.get("AccessToken"))
         return attribute_updates.readable_user(_state, b, p, _passthrough(originals["get_user"], self))
@@ -372,10 +451,13 @@ def _install_actions(lab) -> None:
         "admin_user_global_sign_out": admin_user_global_sign_out, "admin_create_user": admin_create_user,
         "create_user_pool_client": create_user_pool_client, "update_user_pool_client": update_user_pool_client,
         "delete_user": delete_user, "admin_delete_user": admin_delete_user, "change_password": change_password,
+        "admin_confirm_sign_up": admin_confirm_sign_up,
         "update_user_attributes": update_user_attributes, "admin_update_user_attributes": admin_update_user_attributes,
         "delete_user_attributes": delete_user_attributes, "admin_delete_user_attributes": admin_delete_user_attributes,
         "get_user_attribute_verification_code": get_user_attribute_verification_code,
         "verify_user_attribute": verify_user_attribute, "get_user": get_user,
+        "create_user_pool_domain": create_user_pool_domain, "delete_user_pool_domain": delete_user_pool_domain,
+        "describe_user_pool_domain": describe_user_pool_domain, "delete_user_pool": delete_user_pool,
     }
     for name, handler in handlers.items():
         _patcher.replace(R, name, _make_action(handler), must_exist=False)
@@ -446,7 +528,13 @@ def well_known_answer(method: str, path: str) -> tuple[int, dict, bytes] | None:
                      {"Allow": ", ".join(_WELL_KNOWN_METHODS)})
     if match["doc"] == "jwks.json":
         return _json(200, _state.keys.jwks(pool_id))
+    from ..user_pools import oauth_settings
+
+    domain = oauth_settings.pool_domain(_backend(lab), pool_id)
+    # With a domain, the pool's authorization server endpoints (served by the lab under /_domain/).
+    served = oauth_settings.endpoints(lab.endpoint_url, domain) if domain else {}
     return _json(200, {
+        **served,
         "issuer": lab.issuer(pool_id), "jwks_uri": lab.jwks_url(pool_id),
         "id_token_signing_alg_values_supported": ["RS256"],
         "subject_types_supported": ["public"], "response_types_supported": ["code", "token"],
@@ -465,6 +553,16 @@ def _well_known_hook(request):
 
     status, headers, body = answer
     return Response(body, status=status, headers=headers)   # werkzeug drops the body for HEAD
+
+
+def _domain_hook(request):
+    """The hosted UI and OAuth 2.0 endpoints under ``/_domain/<domain>/``: their code (and Authlib)
+    is imported on the first such request, so a lab that never uses them starts no slower."""
+    if not request.path.startswith("/_domain/"):
+        return None
+    from ..user_pools import hosted_ui
+
+    return hosted_ui.handle(_state, _backend(_state.lab), request)
 
 
 def _moto_well_known_route(request, full_url, headers):
@@ -538,6 +636,7 @@ def install(lab) -> "IdpState":
     _keep_creation_only_settings(models)
     _install_actions(lab)
     lab.add_request_hook(_well_known_hook)
+    lab.add_request_hook(_domain_hook)
     return _state
 
 

@@ -22,14 +22,14 @@ from ...cognito.lifetimes import range_problem, token_validity_seconds
 from ...cognito.names import AuthFlow, Challenge, ExplicitAuthFlow
 from ...cognito.session import secret_hash
 from .. import errors as E
-from . import attributes, email_quota, policy
+from . import attributes, email_quota, policy, triggers
 from .state import (FORGOT_PASSWORD_CODE_TTL, SIGN_UP_CODE_TTL, AccessRecord, ChallengeSession,
                     CodeRecord, IdpState, RefreshRecord, SRPAttempt, TotpSecret)
 
 USER_FLOWS = {AuthFlow.USER_SRP_AUTH, AuthFlow.USER_PASSWORD_AUTH, AuthFlow.REFRESH_TOKEN_AUTH,
               AuthFlow.REFRESH_TOKEN, AuthFlow.CUSTOM_AUTH}
 ADMIN_FLOWS = {AuthFlow.ADMIN_USER_PASSWORD_AUTH, AuthFlow.ADMIN_NO_SRP_AUTH, AuthFlow.REFRESH_TOKEN_AUTH,
-               AuthFlow.REFRESH_TOKEN, AuthFlow.USER_SRP_AUTH}
+               AuthFlow.REFRESH_TOKEN, AuthFlow.USER_SRP_AUTH, AuthFlow.CUSTOM_AUTH}
 # Which ExplicitAuthFlows value enables each AuthFlow (legacy names map to their ALLOW_ twins).
 FLOW_PERMISSION = {
     AuthFlow.USER_SRP_AUTH: ExplicitAuthFlow.ALLOW_USER_SRP_AUTH,
@@ -51,6 +51,7 @@ AUTH_SESSION_MINUTES = 3      # the client's AuthSessionValidity default
 # How far an SRP TIMESTAMP may be from the lab clock. Cognito documents no number: the lab's choice.
 SRP_TIMESTAMP_TOLERANCE = 5 * 60
 TOTP_WINDOW_STEPS = 1         # accept the previous and next 30-second step too
+ADMIN_SCOPE = "aws.cognito.signin.user.admin"   # the scope of tokens from the API flows
 
 
 # -- looking things up ------------------------------------------------------------------------
@@ -139,7 +140,12 @@ def remember_password(state: IdpState, pool_id: str, username: str, password: st
 
 
 # -- codes ------------------------------------------------------------------------------------
-def _send_code(state: IdpState, pool, user, purpose: str, ttl: float, *, prefer: str | None = None) -> dict:
+# The custom message trigger source of each kind of code (CustomMessage_ResendCode is passed explicitly).
+_MESSAGE_SOURCES = {"sign-up": "CustomMessage_SignUp", "forgot-password": "CustomMessage_ForgotPassword"}
+
+
+def _send_code(state: IdpState, pool, user, purpose: str, ttl: float, *, prefer: str | None = None,
+               message_source: str | None = None) -> dict:
     """Make a fresh code (replacing any earlier one), deliver it, return CodeDeliveryDetails."""
     email, phone = _attr(user, "email"), _attr(user, "phone_number")
     if prefer == "phone_number" and phone:
@@ -157,7 +163,8 @@ def _send_code(state: IdpState, pool, user, purpose: str, ttl: float, *, prefer:
     state.codes[(pool.id, user.username, purpose)] = CodeRecord(code, state.now() + ttl, channel, destination)
     template = _message_template(pool, purpose, channel)
     text = template.replace("{####}", code).replace("{username}", user.username)
-    state.lab.deliver(to=destination, channel=channel, kind=purpose, text=text, code=code)
+    triggers.deliver(state, pool, user, source=message_source or _MESSAGE_SOURCES[purpose], to=destination,
+                     channel=channel, kind=purpose, text=text, code=code)
     return {"Destination": _mask(destination), "DeliveryMedium": channel, "AttributeName": attribute}
 
 
@@ -211,7 +218,10 @@ def _sign_up_channel(pool) -> str | None:
 
 
 def after_sign_up(state: IdpState, pool, client, user) -> dict:
-    """SignUp: moto created the user; Cognito sends a code to an auto-verified attribute."""
+    """SignUp: moto created the user; Cognito sends a code to an auto-verified attribute (not when the
+    pre sign-up trigger confirmed the user already)."""
+    if _status(user) == "CONFIRMED":
+        return {"UserConfirmed": True, "UserSub": user.id}
     if not _auto_verified(pool) or not (_attr(user, "email") or _attr(user, "phone_number")):
         return {"UserConfirmed": False, "UserSub": user.id}
     details = _send_code(state, pool, user, "sign-up", SIGN_UP_CODE_TTL, prefer=_sign_up_channel(pool))
@@ -232,6 +242,10 @@ def confirm_sign_up(state: IdpState, backend, params: dict) -> dict:
     user.status = UserStatus.CONFIRMED
     verified = "email_verified" if record.channel == "EMAIL" else "phone_number_verified"
     user.update_attributes([{"Name": verified, "Value": "true"}])
+    state.first_sign_in_pending.add((pool.id, user.username))
+    # After the confirmation took effect: a failing trigger's error reaches the caller, the user stays
+    # confirmed (the trigger cannot undo what already happened).
+    triggers.post_confirmation(state, pool, user, "PostConfirmation_ConfirmSignUp")
     return {}
 
 
@@ -244,11 +258,15 @@ def resend_confirmation_code(state: IdpState, backend, params: dict) -> dict:
     if _status(user) != "UNCONFIRMED":
         raise E.invalid_parameter("User is already confirmed.")
     return {"CodeDeliveryDetails": _send_code(state, pool, user, "sign-up", SIGN_UP_CODE_TTL,
-                                              prefer=_sign_up_channel(pool))}
+                                              prefer=_sign_up_channel(pool),
+                                              message_source="CustomMessage_ResendCode")}
 
 
 def forgot_password(state: IdpState, backend, params: dict) -> dict:
     pool, client, user = _client_call(backend, params)
+    if user is None and params.get("Username"):
+        # a user the pool lacks may exist in the legacy store the migrate user trigger reads
+        user = triggers.migrate_user(state, pool, client, params["Username"], "UserMigration_ForgotPassword")
     if user is None:
         if _puee_enabled(client):   # answer as if a code had been sent
             return {"CodeDeliveryDetails": _decoy_delivery(params.get("Username"))}
@@ -281,6 +299,7 @@ def confirm_forgot_password(state: IdpState, backend, params: dict, validate_pas
     if _status(user) in ("RESET_REQUIRED", "FORCE_CHANGE_PASSWORD"):
         user.status = UserStatus.CONFIRMED
     state.record_success(pool.id, user.username)
+    triggers.post_confirmation(state, pool, user, "PostConfirmation_ConfirmForgotPassword")
     return {}
 
 
@@ -321,7 +340,9 @@ def _send_invitation(state: IdpState, pool, user, params) -> None:
         if medium in mediums and destination:
             text = (template.get(key) or "Your username is {username} and temporary password is {####}. ")
             text = text.replace("{username}", params.get("Username", user.username)).replace("{####}", password)
-            state.lab.deliver(to=destination, channel=medium, kind="invitation", text=text, code=password)
+            triggers.deliver(state, pool, user, source="CustomMessage_AdminCreateUser", to=destination,
+                             channel=medium, kind="invitation", text=text, code=password,
+                             username=params.get("Username", user.username))
 
 
 def after_admin_create_user(state: IdpState, pool, user, params) -> None:
@@ -343,8 +364,22 @@ def _issuer(state: IdpState, pool) -> str:
     return state.lab.issuer(pool.id)
 
 
-def mint_tokens(state: IdpState, pool, client, user, refresh: RefreshRecord | None = None) -> dict:
-    """Issue ID and access tokens (and a refresh token on sign-in), signed with the pool's key."""
+def mint_tokens(state: IdpState, pool, client, user, refresh: RefreshRecord | None = None, *,
+                scopes: list[str] | None = None, nonce: str | None = None,
+                trigger_source: str | None = None) -> dict:
+    """Issue ID and access tokens (and a refresh token on sign-in), signed with the pool's key.
+
+    ``scopes``: the OAuth scopes granted at the token endpoint (the access token's ``scope``
+    claim); the API flows grant ``aws.cognito.signin.user.admin`` alone. ``nonce``: the one the
+    authorize request carried, echoed in the ID token (OIDC). ``trigger_source`` is the pre token
+    generation trigger's ``triggerSource`` (default: TokenGeneration_Authentication on sign-in,
+    TokenGeneration_RefreshTokens with ``refresh``); a sign-in (no ``refresh``) runs the post
+    authentication trigger first.
+    """
+    source = trigger_source or ("TokenGeneration_RefreshTokens" if refresh is not None
+                                else "TokenGeneration_Authentication")
+    if refresh is None:
+        triggers.post_authentication(state, pool, client, user)
     now = int(state.now())
     cfg = client.extended_config
     new_refresh = None
@@ -359,7 +394,7 @@ def mint_tokens(state: IdpState, pool, client, user, refresh: RefreshRecord | No
     access_claims: dict[str, Any] = {
         "sub": user.id, "iss": _issuer(state, pool), "client_id": client.id,
         "origin_jti": refresh.origin_jti, "event_id": event_id, "token_use": "access",
-        "scope": "aws.cognito.signin.user.admin", "auth_time": refresh.auth_time,
+        "scope": " ".join(scopes) if scopes is not None else ADMIN_SCOPE, "auth_time": refresh.auth_time,
         "exp": now + access_ttl, "iat": now, "jti": state.uuid(), "username": user.username,
     }
     if groups:
@@ -382,6 +417,10 @@ def mint_tokens(state: IdpState, pool, client, user, refresh: RefreshRecord | No
         "aud": client.id, "event_id": event_id, "token_use": "id", "auth_time": refresh.auth_time,
         "exp": now + token_validity_seconds(cfg, "IdToken"), "iat": now, "jti": state.uuid(),
     })
+    if nonce is not None:
+        id_claims["nonce"] = nonce
+    groups_in_id = {k: id_claims[k] for k in triggers.GROUP_CLAIMS if k in id_claims}
+    triggers.pre_token_generation(state, pool, client, user, source, id_claims, access_claims, groups_in_id)
     access_token = state.keys.key_for(pool.id, "access").sign(access_claims)
     id_token = state.keys.key_for(pool.id, "id").sign(id_claims)
     state.access_tokens[access_claims["jti"]] = AccessRecord(pool.id, client.id, user.username, user.id,
@@ -396,8 +435,10 @@ def mint_tokens(state: IdpState, pool, client, user, refresh: RefreshRecord | No
     return {"ChallengeParameters": {}, "AuthenticationResult": result}
 
 
-def check_access_token(state: IdpState, backend, token) -> AccessRecord:
-    """What Cognito checks before any call that takes an AccessToken."""
+def check_access_token(state: IdpState, backend, token, required_scope: str = "aws.cognito.signin.user.admin"
+                       ) -> AccessRecord:
+    """What Cognito checks before any call that takes an AccessToken: the user-pool API needs the
+    ``aws.cognito.signin.user.admin`` scope (the userInfo endpoint asks for ``openid`` instead)."""
     import jwt
 
     if not isinstance(token, str):
@@ -422,6 +463,8 @@ def check_access_token(state: IdpState, backend, token) -> AccessRecord:
         raise E.not_authorized(E.ACCESS_TOKEN_REVOKED)
     if state.now() >= record.expires_at:
         raise E.not_authorized(E.ACCESS_TOKEN_EXPIRED)
+    if required_scope not in str(claims.get("scope", "")).split():
+        raise E.not_authorized("Access Token does not have required scopes")
     return record
 
 
@@ -466,6 +509,7 @@ def forget_user(state: IdpState, pool_id: str, username: str) -> None:
     state.srp_verifiers.pop((pool_id, username), None)
     state.lockouts.pop((pool_id, username), None)
     state.temporary_passwords.pop((pool_id, username), None)
+    state.first_sign_in_pending.discard((pool_id, username))
     for key in [k for k in state.totp if k[-2:] == (pool_id, username)]:
         del state.totp[key]
     for key in [k for k in state.codes if k[:2] == (pool_id, username)]:
@@ -570,12 +614,25 @@ def after_password(state: IdpState, pool, client, user) -> dict:
     return _mfa_step(state, pool, client, user)
 
 
-def _mfa_step(state: IdpState, pool, client, user) -> dict:
+def _mfa_step(state: IdpState, pool, client, user, *, token_source: str | None = None) -> dict:
+    """After the password: an MFA challenge, MFA_SETUP, or tokens.
+
+    The developer guide ("Adding MFA to a user pool") says that the first time a new user signs in,
+    Cognito issues tokens even if the pool requires MFA: the confirmation of the verification message
+    Cognito sent them is that sign-in's second factor; every later sign-in asks the user to set up a
+    factor. The lab applies that to users who confirmed their sign-up with a code (ConfirmSignUp);
+    users an administrator created or confirmed never answered a verification message, so they get
+    MFA_SETUP from their first sign-in, as the API reference's MFA_SETUP entry describes.
+    """
     mfa = pool.mfa_config or "OFF"
+    first_sign_in = (pool.id, user.username) in state.first_sign_in_pending
+    state.first_sign_in_pending.discard((pool.id, user.username))
     totp_ready = user.software_token_mfa_enabled and (pool.id, user.username) in state.totp
     sms_ready = user.sms_mfa_enabled and _attr(user, "phone_number")
     if mfa == "OFF" or (mfa == "OPTIONAL" and not (totp_ready or sms_ready)):
-        return mint_tokens(state, pool, client, user)
+        return mint_tokens(state, pool, client, user, trigger_source=token_source)
+    if mfa == "ON" and first_sign_in and not (totp_ready or sms_ready):
+        return mint_tokens(state, pool, client, user, trigger_source=token_source)
     if totp_ready and sms_ready and user.preferred_mfa_setting not in ("SOFTWARE_TOKEN_MFA", "SMS_MFA"):
         return {"ChallengeName": Challenge.SELECT_MFA_TYPE,
                 "Session": _new_session(state, pool, client, user, Challenge.SELECT_MFA_TYPE),
@@ -604,7 +661,8 @@ def _sms_challenge(state, pool, client, user) -> dict:
     phone = _attr(user, "phone_number")
     session = _new_session(state, pool, client, user, Challenge.SMS_MFA, sms_code=code)
     text = _message_template(pool, "sms-mfa", "SMS").replace("{####}", code)
-    state.lab.deliver(to=phone, channel="SMS", kind="sms-mfa", text=text, code=code)
+    triggers.deliver(state, pool, user, source="CustomMessage_Authentication", to=phone, channel="SMS",
+                     kind="sms-mfa", text=text, code=code)
     return {"ChallengeName": Challenge.SMS_MFA, "Session": session,
             "ChallengeParameters": {"CODE_DELIVERY_DELIVERY_MEDIUM": "SMS",
                                     "CODE_DELIVERY_DESTINATION": _mask(phone)}}
@@ -615,10 +673,14 @@ def _password_sign_in(state: IdpState, pool, client, params: dict) -> dict:
     username, password = params["USERNAME"], params["PASSWORD"]
     check_secret_hash(client, username, params.get("SECRET_HASH"))
     user = pool._get_user(username) if username else None
+    if user is None and username:
+        # Cognito asks the migrate user trigger about a user it lacks (sign-in with a password only)
+        user = triggers.migrate_user(state, pool, client, username, "UserMigration_Authentication", password)
     if user is None:
         raise _unknown_user(client)
     if state.is_locked(pool.id, user.username):
         raise E.not_authorized(E.PASSWORD_ATTEMPTS_EXCEEDED)
+    triggers.pre_authentication(state, pool, client, user)
     if not password_matches(state, pool, user, password):
         state.record_failure(pool.id, user.username)
         raise E.not_authorized(E.INCORRECT_CREDENTIALS)
@@ -660,6 +722,7 @@ def _srp_start(state: IdpState, pool, client, params: dict) -> dict:
                                      rng=state.lab.rng)
         return {"ChallengeName": Challenge.PASSWORD_VERIFIER,
                 "ChallengeParameters": decoy.challenge_parameters(secret_block)}
+    triggers.pre_authentication(state, pool, client, user)
     salt, verifier, _ = state.srp_verifiers.get((pool.id, user.username), (None, None, None))
     if salt is None:
         raise E.not_authorized(E.INCORRECT_CREDENTIALS)
@@ -720,7 +783,9 @@ def _pool_and_client(backend, params: dict, admin_pool_id: str | None):
     return pool, client
 
 
-def initiate_auth(state: IdpState, backend, params: dict, *, admin_pool_id: str | None = None) -> dict:
+def initiate_checks(backend, params: dict, *, admin_pool_id: str | None = None):
+    """What every InitiateAuth checks first: a known flow, the app client, the flow enabled for it,
+    AuthParameters present. Returns (flow, pool, client, AuthParameters)."""
     flow = params.get("AuthFlow")
     valid = ADMIN_FLOWS if admin_pool_id else USER_FLOWS
     if flow not in FLOW_PERMISSION:
@@ -734,14 +799,19 @@ def initiate_auth(state: IdpState, backend, params: dict, *, admin_pool_id: str 
     auth = params.get("AuthParameters")
     if not isinstance(auth, dict):
         raise E.invalid_parameter("Missing required parameter AuthParameters")
+    return flow, pool, client, auth
+
+
+def initiate_auth(state: IdpState, backend, params: dict, *, admin_pool_id: str | None = None) -> dict:
+    """InitiateAuth / AdminInitiateAuth (CUSTOM_AUTH is answered by :mod:`.custom_auth`)."""
+    flow, pool, client, auth = initiate_checks(backend, params, admin_pool_id=admin_pool_id)
     if flow in (AuthFlow.REFRESH_TOKEN_AUTH, AuthFlow.REFRESH_TOKEN):
         return _refresh(state, pool, client, auth)
     if flow in (AuthFlow.USER_PASSWORD_AUTH, AuthFlow.ADMIN_USER_PASSWORD_AUTH, AuthFlow.ADMIN_NO_SRP_AUTH):
         return _password_sign_in(state, pool, client, auth)
     if flow == AuthFlow.USER_SRP_AUTH:
         return _srp_start(state, pool, client, auth)
-    raise E.invalid_parameter(
-        "CUSTOM_AUTH needs Lambda triggers (Define/Create/VerifyAuthChallenge), which this lab does not run.")
+    raise E.invalid_parameter(f"{flow} is answered by labkit.emulator.user_pools.custom_auth.")
 
 
 def respond_to_auth_challenge(state: IdpState, backend, params: dict, validate_password,
@@ -765,7 +835,7 @@ def respond_to_auth_challenge(state: IdpState, backend, params: dict, validate_p
         user.password = new_password
         user.status = UserStatus.CONFIRMED
         del state.sessions[params["Session"]]
-        return _mfa_step(state, pool, client, user)
+        return _mfa_step(state, pool, client, user, token_source="TokenGeneration_NewPasswordChallenge")
     if challenge == Challenge.SOFTWARE_TOKEN_MFA:
         secret = state.totp.get((pool.id, user.username))
         code = responses.get("SOFTWARE_TOKEN_MFA_CODE")

@@ -52,6 +52,7 @@ class ChallengeSession:
     expires_at: float
     sms_code: str | None = None
     mfa_setup_verified: bool = False
+    custom: Any = None             # CUSTOM_AUTH: the rounds so far (labkit.emulator.user_pools.custom_auth)
 
 
 @dataclass
@@ -119,6 +120,13 @@ class IdpState:
     # (pool, user's sub) -> {"email": new value, …}: changes waiting for verification
     # (UserAttributeUpdateSettings.AttributesRequireVerificationBeforeUpdate)
     pending_attributes: dict[tuple[str, str], dict[str, str]] = field(default_factory=dict)
+    # (pool, user) of users who confirmed their sign-up with the code Cognito sent them and have not
+    # signed in since: in a pool that requires MFA, that first sign-in gets tokens (the guide counts
+    # the confirmed verification message as its second factor).
+    first_sign_in_pending: set[tuple[str, str]] = field(default_factory=set)
+    # the hosted UI and OAuth 2.0 endpoints' state (labkit.emulator.user_pools.oauth.OAuthState),
+    # made on the first request to a domain's endpoints
+    oauth: Any = None
 
     # -- randomness, all from the lab's (possibly seeded) generator -------------------------
     def code(self) -> str:
