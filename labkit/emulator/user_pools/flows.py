@@ -23,7 +23,7 @@ from ...cognito.lifetimes import range_problem, token_validity_seconds
 from ...cognito.names import AuthFlow, Challenge, ExplicitAuthFlow
 from ...cognito.session import secret_hash
 from .. import errors as E
-from . import attributes, policy, triggers
+from . import attributes, email_quota, policy, triggers
 from .state import (FORGOT_PASSWORD_CODE_TTL, SIGN_UP_CODE_TTL, AccessRecord, ChallengeSession,
                     CodeRecord, IdpState, RefreshRecord, SRPAttempt, TotpSecret)
 
@@ -158,6 +158,8 @@ def _send_code(state: IdpState, pool, user, purpose: str, ttl: float, *, prefer:
     else:
         raise E.invalid_parameter(
             "Cannot send a code: the user has no email or phone_number attribute to send it to.")
+    if channel == "EMAIL":
+        email_quota.spend(state, pool)           # the default sender's 50 emails a day
     code = state.code()
     state.codes[(pool.id, user.username, purpose)] = CodeRecord(code, state.now() + ttl, channel, destination)
     template = _message_template(pool, purpose, channel)
