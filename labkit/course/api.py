@@ -405,7 +405,7 @@ class ProtectedApi:
             rows.append([path, f"{self.token_use_for(path)} token", " or ".join(scopes) if scopes else "-",
                          group or "-", "yes" if path in self.ask_cognito else "no"])
         return Table(["route", "takes", "scope (one of)", "group", "asks Cognito"], rows,
-                     title=f"Routes of {self.url} ({self.authorizer} authorizer)")
+                     title=f"Routes of {self.url} (authorizer={self.authorizer!r})")
 
     @property
     def vulnerabilities(self) -> list[str]:

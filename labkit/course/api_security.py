@@ -81,8 +81,9 @@ class RevokedSessions:
 
     Every ID and access token minted from one sign-in (the first ones and every refresh) carries
     the same ``origin_jti``; ``RevokeToken`` ends them all at Cognito. A backend that signs a user
-    out calls Cognito's ``RevokeToken`` *and* :meth:`revoke` with one of that session's tokens'
-    claims; :meth:`check` then refuses every token of the session, even those still unexpired.
+    out calls Cognito's ``RevokeToken`` *and* :meth:`revoke` with that session's ``origin_jti``
+    (from its verified tokens); :meth:`check` then refuses every token of the session, even those
+    still unexpired. A token without ``origin_jti`` (token revocation off) is never refused.
     An entry is kept ``keep_seconds`` after the sign-out (default one day, the longest an access
     token lives), on ``clock`` (the lab clock in lessons).
     """
@@ -95,17 +96,17 @@ class RevokedSessions:
         self._until: dict[str, float] = {}
         self._lock = threading.Lock()
 
-    def revoke(self, claims: Mapping) -> str:
-        """Remember the session of these (verified) claims as signed out; returns its ``origin_jti``."""
-        if not isinstance(claims, Mapping):
-            raise TypeError("revoke() takes a token's verified claims (a dict), e.g. verifier.verify(token)")
-        origin = claims.get("origin_jti")
-        if not isinstance(origin, str) or not origin:
-            raise ValueError("these claims have no origin_jti: Cognito adds it when the app client has "
-                             "token revocation on (EnableTokenRevocation)")
+    def revoke(self, origin_jti: str) -> str:
+        """Remember the sign-in whose tokens carry this ``origin_jti`` as signed out (read it from the
+        session's verified access or ID token); returns it."""
+        if not isinstance(origin_jti, str):
+            raise TypeError("revoke() takes the value of one claim (a string), e.g. claims[\"...\"], "
+                            f"not {type(origin_jti).__name__}")
+        if not origin_jti:
+            raise ValueError("revoke() needs a non-empty value")
         with self._lock:
-            self._until[origin] = self.clock.time() + self.keep_seconds
-        return origin
+            self._until[origin_jti] = self.clock.time() + self.keep_seconds
+        return origin_jti
 
     def _live(self) -> dict[str, float]:
         now = self.clock.time()
@@ -167,15 +168,15 @@ class FieldRule:
 
     ``groups``: callers whose ``group_claim`` (``cognito:groups``) holds one of these may read it,
     like ``@aws_cognito_user_pools(cognito_groups: [...])`` on the field. ``owner_field``: the
-    record's field holding its owner's id; callers whose ``identity_claim`` equals it may read it,
-    like a resolver testing ``$ctx.identity.sub``. Both given: either one is enough. Neither:
+    record's field holding its owner's id; callers whose ``identity_claim`` (the claim you trust to
+    identify them, e.g. ``"sub"``) equals it may read it, like a resolver testing ``$ctx.identity.sub``. Both given: either one is enough. Neither:
     every signed-in caller.
     """
 
     field: str
     groups: tuple[str, ...] = ()
     owner_field: str | None = None
-    identity_claim: str = "sub"
+    identity_claim: str | None = None
     group_claim: str = "cognito:groups"
 
     def __post_init__(self) -> None:
@@ -183,10 +184,15 @@ class FieldRule:
             object.__setattr__(self, "groups", (self.groups,))
         else:
             object.__setattr__(self, "groups", tuple(self.groups))
-        for name in ("field", "identity_claim", "group_claim"):
+        for name in ("field", "group_claim"):
             value = getattr(self, name)
             if not isinstance(value, str) or not value:
                 raise ValueError(f"FieldRule.{name} must be a non-empty string, not {value!r}")
+        if (self.owner_field is None) != (self.identity_claim is None):
+            raise ValueError(f"FieldRule({self.field!r}): an owner rule needs both owner_field (the record's "
+                             "field holding its owner) and identity_claim (the caller's claim compared with it)")
+        if self.identity_claim is not None and (not isinstance(self.identity_claim, str) or not self.identity_claim):
+            raise ValueError(f"FieldRule.identity_claim must be a claim name, not {self.identity_claim!r}")
         if not all(isinstance(g, str) and g for g in self.groups):
             raise ValueError(f"FieldRule.groups must be group names (strings), not {self.groups!r}")
         if self.owner_field is not None and (not isinstance(self.owner_field, str) or not self.owner_field):
