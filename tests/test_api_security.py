@@ -250,6 +250,9 @@ def test_revoked_sessions_refuse_every_token_of_the_sign_in_by_origin_jti(photo_
         assert (refused.status, refused.body["reason"], challenge_error(refused)) == (401, "TokenRevoked",
                                                                                      "invalid_token")
     assert api.call("/hello", other["AccessToken"]).status == 200
+    machine = sec.client_credentials_token(lab, "photo-lab", photo_lab.m2m["ClientId"], photo_lab.m2m["ClientSecret"])
+    assert "origin_jti" not in inspect(machine["access_token"]).claims
+    revoked.check(inspect(machine["access_token"]).claims)          # no origin_jti: never refused
     lab.clock.advance(hours=2, seconds=1)
     assert len(revoked) == 0 and claims["origin_jti"] not in revoked
 
@@ -276,5 +279,7 @@ def test_node_verifier_source_names_the_pool_client_and_checks():
     assert "JwtRsaVerifier.create" in lab and '"https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_AbC"' in lab
     assert 'validateCognitoJwtFields(payload, { tokenUse: "id", clientId: "client123", groups: ["admin"] })' in lab
     assert '  scope: "x/y",' in lab and 'payload["cognito:username"]' in lab
+    assert 'clientId: ["a", "b"],' in sec.node_verifier_source("eu-west-1_AbC", ["a", "b"])
+    assert "err.constructor.name" in aws           # aws-jwt-verify's errors leave err.name as "Error"
     with pytest.raises(ValueError):
         sec.node_verifier_source("eu-west-1_AbC", "c", token_use="refresh")

@@ -344,7 +344,7 @@ def code_flow_tokens(lab: Any, domain: str, client_id: str, username: str, passw
 
 
 # -- a backend in Node.js --------------------------------------------------------------------------
-def node_verifier_source(user_pool_id: str, client_id: str, *, token_use: str = "access",
+def node_verifier_source(user_pool_id: str, client_id: str | Iterable[str], *, token_use: str = "access",
                          scope: str | None = None, groups: Iterable[str] | None = None,
                          jwks_uri: str | None = None) -> str:
     """The same checks with awslabs' aws-jwt-verify (npm ``aws-jwt-verify``), as an ES module.
@@ -352,17 +352,19 @@ def node_verifier_source(user_pool_id: str, client_id: str, *, token_use: str = 
     Without ``jwks_uri``: ``CognitoJwtVerifier``, which fetches the keys from AWS's JWKS URL of
     the pool (what you deploy). With it (an https lab's ``lab.jwks_url(pool_id)``): the generic
     ``JwtRsaVerifier`` with the pool's issuer and Cognito's field checks, because
-    ``CognitoJwtVerifier`` always derives the URL from the pool id.
+    ``CognitoJwtVerifier`` always derives the URL from the pool id. ``client_id``: one app client id
+    or a list. ``benchmarks/bench_node_verify.py`` runs it with Node and compares the verdicts.
     """
     if token_use not in ("access", "id"):
         raise ValueError('token_use must be "access" or "id"')
-    options = {"tokenUse": token_use, "clientId": client_id}
+    options = {"tokenUse": token_use, "clientId": client_id if isinstance(client_id, str) else list(client_id)}
     if scope:
         options["scope"] = scope
     if groups:
         options["groups"] = list(groups)
     opts = "\n".join(f"  {k}: {json.dumps(v)}," for k, v in options.items())
-    who = "payload.username" if token_use == "access" else 'payload["cognito:username"]'
+    # A client-credentials token has no username: its sub is the app client.
+    who = "payload.username ?? payload.sub" if token_use == "access" else 'payload["cognito:username"]'
     if jwks_uri is None:
         return "\n".join([
             '// verify.mjs: node verify.mjs <token>   (npm install aws-jwt-verify)',
@@ -376,7 +378,7 @@ def node_verifier_source(user_pool_id: str, client_id: str, *, token_use: str = 
             "  const payload = await verifier.verify(process.argv[2]);   // signature, iss, token_use, client, exp",
             f"  console.log(\"valid token of\", {who});",
             "} catch (err) {",
-            "  console.log(\"rejected:\", err.name, err.message);        // answer 401 (403 for group or scope)",
+            "  console.log(\"rejected:\", err.constructor.name, err.message);        // answer 401 (403 for group or scope)",
             "}",
         ])
     region = user_pool_id.split("_")[0]
@@ -399,6 +401,6 @@ def node_verifier_source(user_pool_id: str, client_id: str, *, token_use: str = 
         "  const payload = await verifier.verify(process.argv[2]);",
         f"  console.log(\"valid token of\", {who});",
         "} catch (err) {",
-        "  console.log(\"rejected:\", err.name, err.message);",
+        "  console.log(\"rejected:\", err.constructor.name, err.message);",
         "}",
     ])
