@@ -391,9 +391,9 @@ class ProtectedApi:
     def token_use_for(self, path: str) -> str:
         """Which token ``path`` takes: ``"access"``, or ``"id"`` on a route without scopes of an
         ``authorizer="api_gateway"`` API."""
-        if self.authorizer == "api_gateway" and not self.scopes_for(path):
-            return "id"
-        return "access"
+        from .api_security import authorizer_rule
+
+        return authorizer_rule(self.scopes_for(path)) if self.authorizer == "api_gateway" else "access"
 
     def routes(self) -> Table:
         """Each route: the token it takes, the scopes and group it requires, whether it asks Cognito."""

@@ -169,8 +169,8 @@ class FieldRule:
     ``groups``: callers whose ``group_claim`` (``cognito:groups``) holds one of these may read it,
     like ``@aws_cognito_user_pools(cognito_groups: [...])`` on the field. ``owner_field``: the
     record's field holding its owner's id; callers whose ``identity_claim`` (the claim you trust to
-    identify them, e.g. ``"sub"``) equals it may read it, like a resolver testing ``$ctx.identity.sub``. Both given: either one is enough. Neither:
-    every signed-in caller.
+    identify them) equals it may read it, like a resolver testing ``$ctx.identity.sub``. Both
+    given: either one is enough. Neither: every signed-in caller.
     """
 
     field: str
@@ -282,9 +282,12 @@ class FieldRules(ShowsAsTable):
         return "\n".join(lines + ["}"])
 
     def table(self) -> Table:
-        rows = [[name, self.rule(name).describe(),
-                 _CLAIM_ADVICE.get(self.rule(name).identity_claim, "") if self.rule(name).owner_field else ""]
-                for name in self.fields]
+        rows = []
+        for name in self.fields:
+            rule = self.rule(name)
+            trusted = ([rule.identity_claim] if rule.owner_field else []) + ([rule.group_claim] if rule.groups else [])
+            advice = "; ".join(f"{claim}: {_CLAIM_ADVICE.get(claim, 'check who can change it')}" for claim in trusted)
+            rows.append([name, rule.describe(), advice])
         return Table(["field", "returned when", "the claim it trusts"], rows, title=f"Field rules of {self.type_name}",
                      widths=[None, 50, 50])
 
