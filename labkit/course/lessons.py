@@ -19,7 +19,7 @@ class Lesson:
     title: str
     minutes: int
     learn: str
-    part: str       # "start", "user pools" or "identity pools"
+    part: str       # "start", "user pools", "identity pools" or "security"
 
 
 #: The course, in order. Minutes are estimates for a first pass including the exercises, made from
@@ -39,6 +39,10 @@ LESSONS: tuple[Lesson, ...] = (
     Lesson("06", "Identity pools", 50, "trading a token for temporary AWS credentials", "identity pools"),
     Lesson("07", "Customizing the auth flow with Lambda triggers", 40,
            "your code in Cognito's flows: allow-lists, profiles, claims, migration, wallet sign-in", "user pools"),
+    Lesson("10", "Securing an API: tokens, groups and scopes", 40,
+           "which token a route takes; groups, custom scopes, field rules; revocation", "security"),
+    Lesson("11", "Common mistakes: exploit, then fix", 45,
+           "forged tokens, CloudGoat's chain, takeovers, leaks; each fixed, then audited", "security"),
 )
 
 

@@ -9,14 +9,13 @@ from __future__ import annotations
 import logging
 import textwrap
 
-from ..cognito.durations import exact
 from .display import Diagram
 from .lessons import LESSONS, total_minutes
 
 __all__ = ["course_map", "cognito_map"]
 
 
-_COLOURS = {"start": "#e8e8e8", "user pools": "#d6e9f8", "identity pools": "#fde2c8",
+_COLOURS = {"start": "#e8e8e8", "user pools": "#d6e9f8", "identity pools": "#fde2c8", "security": "#f8d6d6",
             "app": "#eeeeee", "api": "#e3f4e1", "aws": "#f3e5f5"}
 
 
@@ -56,14 +55,15 @@ def _arrow(ax, start, end, label=None, *, offset=(0, 0.12), style="-|>", colour=
 
 def _course_map_text() -> str:
     lines = ["Course map (minutes)", ""]
-    width = max(31, *(len(lesson.title) for lesson in LESSONS))
+    width = max([31] + [len(lesson.title) for lesson in LESSONS])
     for lesson in LESSONS:
         lines.append(f"  {lesson.number}  {lesson.title:<{width}} {lesson.minutes:>3}  {lesson.learn}")
     total = total_minutes()
-    pools, identity = (_numbers(_runs("user pools")), _numbers(_runs("identity pools")))
-    lines += ["", f"  00 starts; {pools} {'is' if ',' not in pools and ' and ' not in pools and '-' not in pools else 'are'} "
-                  f"about user pools (who are you?); {identity} about identity pools",
-              f"  (what may you do in AWS?). About {exact(60 * total)} in all."]
+    hours = f"{total // 60} h {total % 60:02d} min"       # "5 h 00 min": whole hours keep their minutes
+    pools, identity = _numbers(_runs("user pools")), _numbers(_runs("identity pools"))
+    lines += ["", f"  00 starts; {pools} are about user pools (who are you?); {identity} about identity pools",
+              f"  (what may you do in AWS?); 10 puts both behind an API's checks; 11 breaks and fixes both.",
+              f"  About {hours} in all."]
     return "\n".join(lines)
 
 
@@ -88,20 +88,21 @@ def _numbers(runs: list[list[int]]) -> str:
 
 def course_map() -> Diagram:
     """The lessons, in order, grouped by the part of Cognito they are about."""
-    width, height = max(14.0, 0.4 + len(LESSONS) * 1.96), 3.3
-    figure, ax = _figure(width, height)
     w, h, gap, y = 1.78, 1.45, 0.18, 0.75
+    width, height = max(14.0, 0.4 + len(LESSONS) * (w + gap) - gap), 3.3
+    figure, ax = _figure(width, height)
     xs = [0.2 + i * (w + gap) for i in range(len(LESSONS))]
     for x, lesson in zip(xs, LESSONS):
-        title = lesson.title.replace(" vs ", "\nvs ").replace(", sign-in", ",\nsign-in")
-        if len(title) > 30:                  # a long title in three short lines (07's)
+        title = (lesson.title.replace(" vs ", "\nvs ").replace(", sign-in", ",\nsign-in")
+                 .replace(": ", ":\n"))
+        if len(title) > 30 and "\n" not in title:      # a long title in three short lines (07's)
             title = "\n".join(textwrap.wrap(title, 17)[:3])
         _box(ax, x, y, w, h, f"{lesson.number}\n{title}\n{lesson.minutes} min",
              _COLOURS[lesson.part], size=9.5)
     for a, b in zip(xs, xs[1:]):
         _arrow(ax, (a + w + 0.01, y + h / 2), (b - 0.01, y + h / 2))
     spans = {"user pools": "User pools: who are you?  (sign-in, MFA, JWTs)",
-             "identity pools": "Identity pools"}
+             "identity pools": "Identity pools", "security": "Security"}
     for part, label, idx in ((p, l, run) for p, l in spans.items() for run in _runs(p)):
         if len(idx) == 1:
             label = label.split(":")[0]          # one lesson's box is too narrow for the long label
@@ -111,7 +112,7 @@ def course_map() -> Diagram:
         ax.text((left + right) / 2, y + h + 0.48, label, ha="center", va="bottom", fontsize=10,
                 fontweight="bold")
     total = total_minutes()
-    ax.text(width / 2, 0.25, f"About {exact(60 * total)} in all. Each notebook "
+    ax.text(width / 2, 0.25, f"About {total // 60} h {total % 60:02d} min in all. Each notebook "
             "starts its own lab and stands on its own; do them in order the first time.",
             ha="center", va="center", fontsize=9.5, color="#333333")
     return Diagram(figure, _course_map_text())
