@@ -33,7 +33,7 @@ from urllib.parse import urlencode
 from .. import errors as E
 
 __all__ = ["PROVIDER_TYPES", "check_create_identity_provider", "provider_for_request", "federated_username",
-           "PendingFederation", "start", "idp_response"]
+           "PendingFederation", "start", "take_pending", "complete"]
 
 PROVIDER_TYPES = ("SAML", "Facebook", "Google", "LoginWithAmazon", "SignInWithApple", "OIDC")
 #: Required ProviderDetails by type (CreateIdentityProvider API reference).
@@ -129,15 +129,13 @@ def _http():
     return session
 
 
-def start(call, provider_name: str, provider, values):
-    """Step 1: send the browser to the IdP's authorization endpoint."""
-    from . import hosted_ui, oauth
+def start(call, provider_name: str, provider, values) -> str:
+    """Step 1: where to send the browser — the IdP's authorization endpoint, with Cognito's
+    ``client_id`` there, the provider's ``authorize_scopes``, a single-use state of Cognito's own
+    and ``redirect_uri`` = ``/oauth2/idpresponse``. Raises CognitoError if the IdP is unusable."""
+    from . import oauth
 
-    try:
-        endpoints = _endpoints(call.state, provider)
-    except E.CognitoError as problem:
-        return hosted_ui._page(400, "Sign-in with " + provider_name + " is not available", problem.message,
-                               "invalid_request")
+    endpoints = _endpoints(call.state, provider)
     details = provider.extended_config.get("ProviderDetails") or {}
     state_value = call.state.opaque(32)
     oauth.oauth_state(call.state).federation[state_value] = PendingFederation(
@@ -145,7 +143,7 @@ def start(call, provider_name: str, provider, values):
     query = urlencode({"client_id": details["client_id"], "response_type": "code",
                        "scope": details.get("authorize_scopes", "openid"), "state": state_value,
                        "redirect_uri": idp_response_url(call)})
-    return hosted_ui._redirect(f"{endpoints['authorization_endpoint']}?{query}")
+    return f"{endpoints['authorization_endpoint']}?{query}"
 
 
 def idp_response_url(call) -> str:
@@ -153,30 +151,24 @@ def idp_response_url(call) -> str:
     return f"{call.request.host_url.rstrip('/')}{call.base}/oauth2/idpresponse"
 
 
-def idp_response(call):
-    """Steps 2–5: the browser is back from the IdP with its code."""
-    from . import hosted_ui, oauth
+def take_pending(call) -> PendingFederation | None:
+    """The sign-in the IdP's ``state`` names (consumed: one use), if it is this pool's and not expired."""
+    from . import oauth
 
     pending = oauth.oauth_state(call.state).federation.pop(call.request.args.get("state") or "", None)
     if pending is None or pending.pool_id != call.pool.id or call.state.now() >= pending.expires_at:
-        return hosted_ui._page(400, "Invalid request", "This sign-in is unknown or expired: start it again.",
-                               "invalid_request")
-    checked = hosted_ui._check_authorize(call, pending.values)
-    if not isinstance(checked, tuple):
-        return checked
-    grant, request = checked
-    if call.request.args.get("error") or not call.request.args.get("code"):
-        # The user cancelled at the IdP, or it refused: the app hears it as an error redirect.
-        return hosted_ui._redirect_error(grant.redirect_uri, "access_denied", pending.values.get("state"))
+        return None
+    return pending
+
+
+def complete(call, pending: PendingFederation):
+    """Steps 3–4: redeem the IdP's code, verify its ID token, find or create the federated user.
+    Raises CognitoError when the IdP or its token fails."""
     provider = call.pool.identity_providers.get(pending.provider_name)
     if provider is None:
-        return hosted_ui._redirect_error(grant.redirect_uri, "invalid_request", pending.values.get("state"))
-    try:
-        claims = _redeem(call, provider, call.request.args["code"])
-    except E.CognitoError as problem:
-        return hosted_ui._page(400, "Sign-in failed", problem.message, "invalid_request")
-    user = _federated_user(call.state, call.pool, pending.provider_name, provider, claims)
-    return hosted_ui._signed_in(call, grant, request, user)
+        raise E.CognitoError("FederationError", f"The identity provider {pending.provider_name} no longer exists.")
+    claims = _redeem(call, provider, call.request.args["code"])
+    return _federated_user(call.state, call.pool, pending.provider_name, provider, claims)
 
 
 def _redeem(call, provider, code: str) -> dict:

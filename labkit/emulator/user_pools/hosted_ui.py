@@ -257,7 +257,10 @@ def authorize(call: _Call):
     grant, request = checked
     provider_name, provider = federation.provider_for_request(call.pool, call.request.args)
     if provider is not None:                       # straight to the IdP (identity_provider / idp_identifier)
-        return federation.start(call, provider_name, provider, call.request.args)
+        try:
+            return _redirect(federation.start(call, provider_name, provider, call.request.args))
+        except E.CognitoError as problem:
+            return _page(400, f"Sign-in with {provider_name} is not available", problem.message, "invalid_request")
     prompt = set((call.request.args.get("prompt") or "").split())
     user = _session_user(call)
     if "none" in prompt and user is None:
@@ -480,8 +483,28 @@ def logout(call: _Call):
     return _redirect(target, [("Set-Cookie", _cookie(call, SESSION_COOKIE, "", 0))])
 
 
+# -- back from an external identity provider ------------------------------------------------------
+def idp_response(call):
+    """``/oauth2/idpresponse``: the browser is back from the IdP with its code (or an error)."""
+    pending = federation.take_pending(call)
+    if pending is None:
+        return _page(400, "Invalid request", "This sign-in is unknown or expired: start it again.", "invalid_request")
+    checked = _check_authorize(call, pending.values)      # the app's own authorize request, again
+    if not isinstance(checked, tuple):
+        return checked
+    grant, request = checked
+    if call.request.args.get("error") or not call.request.args.get("code"):
+        # The user cancelled at the IdP, or it refused: the app hears it as an error redirect.
+        return _redirect_error(grant.redirect_uri, "access_denied", pending.values.get("state"))
+    try:
+        user = federation.complete(call, pending)
+    except E.CognitoError as problem:
+        return _page(400, "Sign-in failed", problem.message, "invalid_request")
+    return _signed_in(call, grant, request, user)
+
+
 _ROUTES: dict[str, Any] = {
     "/oauth2/authorize": authorize, "/login": login, "/oauth2/token": token,
     "/oauth2/userInfo": user_info, "/oauth2/revoke": revoke, "/logout": logout,
-    "/oauth2/idpresponse": lambda call: federation.idp_response(call),
+    "/oauth2/idpresponse": idp_response,
 }
