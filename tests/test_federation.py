@@ -230,3 +230,28 @@ def test_a_federated_user_has_no_password_to_sign_in_with(fed):
                               AuthParameters={"USERNAME": f"Google_{fed.bob.sub}", "PASSWORD": "bob-at-google"})
     assert caught.value.response["Error"]["Code"] == "NotAuthorizedException"
 
+
+
+def test_cancelling_at_the_provider_returns_access_denied_to_the_app(fed):
+    """When the IdP answers /oauth2/idpresponse with an error instead of a code (the user cancelled),
+    the app gets an error redirect with its own state, and nobody is created."""
+    from urllib.parse import parse_qs, urlsplit
+
+    browser = HostedUIBrowser()
+    page = browser.open(fed.authorize_url(identity_provider="Google"))
+    ours = parse_qs(urlsplit(page.url).query)["state"][0]          # Cognito's state at the IdP
+    back = browser.open(f"{fed.base}/oauth2/idpresponse?error=access_denied&state={ours}")
+    assert isinstance(back, AppRedirect) and back.error == "access_denied" and back.params["state"] == "st-9"
+    assert fed.idp.list_users(UserPoolId=fed.pool_id)["Users"] == []
+
+
+def test_a_saml_provider_is_stored_but_not_run(fed):
+    """SAML providers can be created; the lab's hosted UI says it does not run SAML (README)."""
+    fed.idp.create_identity_provider(UserPoolId=fed.pool_id, ProviderName="Corp", ProviderType="SAML",
+                                     ProviderDetails={"MetadataURL": "https://idp.example/metadata"})
+    fed.idp.update_user_pool_client(
+        UserPoolId=fed.pool_id, ClientId=fed.web["ClientId"], AllowedOAuthFlowsUserPoolClient=True,
+        AllowedOAuthFlows=["code"], AllowedOAuthScopes=["openid"], CallbackURLs=[CALLBACK],
+        SupportedIdentityProviders=["Corp"])
+    page = HostedUIBrowser().open(fed.authorize_url(identity_provider="Corp"))
+    assert isinstance(page, HostedUIPage) and page.status == 400 and "SAML" in " ".join(page.errors)

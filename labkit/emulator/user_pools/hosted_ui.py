@@ -18,6 +18,8 @@ any HTTP client reaches it without DNS tricks). Under that base:
 ``POST /oauth2/revoke``     revokes a refresh token and the access tokens issued from it
 ``GET  /logout``            ends the hosted-UI session; back to ``logout_uri`` (one of the client's
                             ``LogoutURLs``) or to ``/login`` with ``redirect_uri`` and friends
+``GET  /oauth2/idpresponse``  back from an external IdP (``identity_provider=…`` on authorize):
+                            :mod:`~labkit.emulator.user_pools.federation` signs the user in
 =========================  =====================================================================
 
 A ``redirect_uri`` that is not exactly one of the client's ``CallbackURLs`` (or a ``logout_uri``
