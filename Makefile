@@ -3,8 +3,10 @@ PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
+# The course's JupyterLab settings (no news prompt), where JupyterLab reads overrides for this environment.
+LAB_SETTINGS := $(VENV)/share/jupyter/lab/settings/overrides.d/cognito-labkit.json
 
-.PHONY: lab test bench student clean
+.PHONY: lab test bench student clean lab-settings
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -12,10 +14,16 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet -e .
 	@touch $(STAMP)
 
+$(LAB_SETTINGS): jupyter/overrides.d/cognito-labkit.json
+	@mkdir -p $(dir $@)
+	cp $< $@
+
+lab-settings: $(LAB_SETTINGS)  ## install the course's JupyterLab settings into .venv
+
 # Jupyter refuses to run as root (containers, some workshop VMs) unless told it may.
 JUPYTER_FLAGS ?= $(if $(filter 0,$(shell id -u)),--allow-root,)
 
-lab: $(STAMP)  ## start JupyterLab on the course
+lab: $(STAMP) $(LAB_SETTINGS)  ## start JupyterLab on the course
 	$(VENV)/bin/jupyter lab $(JUPYTER_FLAGS) notebooks/
 
 test: $(STAMP)  ## unit tests, notebooks (nbval, strict) and the student copies

@@ -2,7 +2,7 @@
 import importlib
 import sys
 
-MODULES = ["bench_lab", "bench_cold_start", "bench_srp", "bench_tokens"]
+MODULES = ["bench_lab", "bench_cold_start", "bench_srp", "bench_tokens", "bench_lambda"]
 
 
 def main() -> int:

@@ -20,6 +20,7 @@ class Message:
     text: str
     code: str | None
     sent_at: datetime
+    subject: str | None = None    # an email's subject, when Cognito (or a custom message trigger) set one
 
     def __repr__(self) -> str:
         return (f"<Message {self.kind} to {self.to} by {self.channel} at "

@@ -30,6 +30,7 @@ from .inbox import Inbox, Mailroom, Message
 if TYPE_CHECKING:
     from .cognito.jwt import CognitoVerifier
     from .emulator.identity_pools import IdentityPools
+    from .emulator.lambdas import FunctionLogs, LambdaRunner
     from .emulator.social_provider import SocialProvider
     from .emulator.user_pools.state import IdpState
 
@@ -100,6 +101,9 @@ class Lab:
         self._on_stop: list[Callable[[], None]] = []
         self._services: Any = None   # the emulator's per-service state (moto_patches.Services)
         self.endpoint_url: str | None = None
+        #: How long a user pool waits for a Lambda trigger, in seconds. Cognito's limit is 5 s and
+        #: cannot be changed on AWS; a test may lower it here so that a slow trigger fails fast.
+        self.trigger_timeout: float = 5.0
         self._saved_no_proxy: dict[str, str | None] = {}
 
     # -- lifecycle -------------------------------------------------------------------------
@@ -332,14 +336,30 @@ class Lab:
 
         return start_protected_api(self, user_pool_id=user_pool_id, client_id=client_id, **options)
 
+    # -- Lambda ----------------------------------------------------------------------------
+    @property
+    def lambdas(self) -> "LambdaRunner":
+        """What runs the lab's Lambda functions (Python handlers, in a subprocess):
+        :class:`labkit.emulator.lambdas.LambdaRunner`. Loaded on first use."""
+        self._require_running()
+        return self._services.get("awslambda")
+
+    def lambda_logs(self, function_name: str) -> "FunctionLogs":
+        """The log of a Lambda function, as CloudWatch Logs would hold it: what its handler printed
+        or logged, between ``START`` / ``END`` / ``REPORT`` lines (``print(lab.lambda_logs("fn"))``).
+        The same lines are in the log group ``/aws/lambda/<name>`` of ``lab.client("logs")``."""
+        return self.lambdas.logs(function_name)
+
     # -- inbox -----------------------------------------------------------------------------
     def inbox(self, address: str) -> Inbox:
         """What Cognito would have emailed or texted to ``address`` (oldest first; ``.latest``)."""
         return self._mail.inbox(address)
 
-    def deliver(self, *, to: str, channel: str, kind: str, text: str, code: str | None = None) -> Message:
+    def deliver(self, *, to: str, channel: str, kind: str, text: str, code: str | None = None,
+                subject: str | None = None) -> Message:
         """Put a message in ``to``'s inbox (the fidelity layer calls this instead of sending)."""
-        message = Message(to=to, channel=channel, kind=kind, text=text, code=code, sent_at=self.clock.now())
+        message = Message(to=to, channel=channel, kind=kind, text=text, code=code, sent_at=self.clock.now(),
+                          subject=subject)
         self._mail.deliver(message)
         return message
 

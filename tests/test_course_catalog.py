@@ -48,7 +48,7 @@ def test_the_course_map_in_lesson_00_is_drawn_from_the_catalog():
     text = repr(course_map())
     for item in LESSONS:
         assert re.search(rf"{item.number}  {re.escape(item.title)}\s+{item.minutes}\b", text)
-    assert f"About {total_minutes() // 60} h {total_minutes() % 60:02d} min in all" in text   # 3 h 35 min
+    assert f"About {total_minutes() // 60} h {total_minutes() % 60:02d} min in all" in text   # the sum of LESSONS' minutes
     welcome = json.loads(next(p for p in NOTEBOOKS if p.name.startswith("00_")).read_text())
     shown = [c for c in welcome["cells"] if c["cell_type"] == "code" and "course.course_map()" in "".join(c["source"])]
     assert shown, "lesson 00 shows the map with course.course_map()"

@@ -202,3 +202,33 @@ def test_client_update_keeps_every_setting_and_drops_read_only_fields(lab):
     assert after["PreventUserExistenceErrors"] == "ENABLED" and after["AccessTokenValidity"] == 5
     with pytest.raises(ValueError, match="no parameter 'PreventUserExistence'"):
         passwords.client_update(up.idp, client, PreventUserExistence="ENABLED")
+
+
+def test_settings_changed_names_what_an_update_reset(lab):
+    """UpdateUserPoolClient resets every setting left out of the request to its default (API reference,
+    UpdateUserPoolClient); settings_changed says which ones, in words."""
+    up = create_user_pool(lab, "resets")
+    before = up.idp.describe_user_pool_client(UserPoolId=up.pool_id, ClientId=up.client_id)
+    up.idp.update_user_pool_client(UserPoolId=up.pool_id, ClientId=up.client_id, PreventUserExistenceErrors="ENABLED")
+    after = up.idp.describe_user_pool_client(UserPoolId=up.pool_id, ClientId=up.client_id)
+    changed = passwords.settings_changed(before, after, ignore=["PreventUserExistenceErrors", "LastModifiedDate"])
+    assert any(c.startswith("ExplicitAuthFlows: was [") and c.endswith("now not set") for c in changed)
+    assert passwords.settings_changed(after, after) == []
+    whole = {k: v for k, v in before["UserPoolClient"].items()
+             if k not in ("ClientSecret", "CreationDate", "LastModifiedDate")}
+    up.idp.update_user_pool_client(**whole, PreventUserExistenceErrors="ENABLED")
+    kept = up.idp.describe_user_pool_client(UserPoolId=up.pool_id, ClientId=up.client_id)
+    assert passwords.settings_changed(before, kept, ignore=["PreventUserExistenceErrors", "LastModifiedDate"]) == []
+
+
+def test_probe_can_ask_resend_confirmation_code(shop):
+    """ResendConfirmationCode with ENABLED: a simulated delivery for an unknown user, but a confirmed
+    user still gets InvalidParameterException (guide, "Managing user existence error responses":
+    these APIs alternate between a simulated delivery and InvalidParameterException)."""
+    shop.idp.update_user_pool_client(**passwords.client_update(
+        shop.idp, shop.idp.describe_user_pool_client(UserPoolId=shop.pool_id, ClientId=shop.client_id),
+        PreventUserExistenceErrors="ENABLED"))
+    report = passwords.enumeration_probe(shop, "ana", "zoe", calls=["ResendConfirmationCode"])
+    assert report.column("ana (exists)") == ["InvalidParameterException: User is already confirmed."]
+    assert report.column("zoe (does not)") == ["a code was sent (EMAIL)"]
+    assert report.leaks == ["ResendConfirmationCode"]

@@ -10,6 +10,7 @@ import pytest
 from labkit import Lab
 from labkit.cognito import srp
 from labkit.course import wire
+from labkit.course.exercises import ExerciseNotPassed
 from labkit.course.userpool import create_user_pool
 
 PASSWORD = "Passw0rd!-wire"
@@ -117,6 +118,9 @@ def test_close_unregisters_and_capture_after_close_is_refused(signed_in):
 def test_capture_repr_is_short_and_stable(signed_in):
     text = repr(signed_in.srp_flow)
     assert text.startswith("USER_SRP_AUTH: 4 messages")
+    assert "→ RespondToAuthChallenge (to Cognito)" in text and "← InitiateAuth (from Cognito)" in text
+    assert max(len(line) for line in text.splitlines()) <= 100        # fits a notebook, one table per message
+    assert "<table>" in signed_in.srp_flow._repr_html_()
     assert "eyJ… (JWT)" in text and "-bit number)" in text
     assert "bytes, base64" in text
     for f in signed_in.srp_flow.fields():              # no long random value printed whole
@@ -164,10 +168,17 @@ def test_eavesdropper_view_text_and_picture(signed_in):
     assert view.summary(signed_in.srp_flow)["password"] == 0
     assert view.summary(signed_in.srp_flow)["token"] == 3 == view.summary(signed_in.password_flow)["token"]
     text = repr(view)
-    assert "USER_PASSWORD_AUTH: 2 messages; the password crossed the wire" in text
-    assert "USER_SRP_AUTH: 4 messages; the password never crossed the wire" in text
-    assert f"PASSWORD          {PASSWORD!r}" in text
+    assert "USER_PASSWORD_AUTH, 2 messages: the password crossed the wire" in text
+    assert "USER_SRP_AUTH, 4 messages: the password never crossed the wire" in text
+    assert f"PASSWORD          1       AuthParameters.PASSWORD = {PASSWORD!r}" in text
     assert text.count(PASSWORD) == 1
+    groups = dict(view.groups(signed_in.srp_flow))
+    assert "password" not in groups and sorted(groups["token"]) == ["AccessToken", "IdToken", "RefreshToken"]
+    assert "USERNAME\N{NO-BREAK SPACE}×3" in groups["nothing reusable"]         # named once, counted: no repeated table
+    for f in signed_in.srp_flow.fields():                      # values are the capture's, not repeated here
+        if f.name in ("SRP_A", "SRP_B", "SALT"):
+            assert wire.preview(f.value, name=f.name) not in text
+    assert max(len(line) for line in text.splitlines()) <= 100
     png = view._repr_png_()
     assert png.startswith(b"\x89PNG") and png == view.png()    # drawn once, cached
     with pytest.raises(ValueError):
@@ -200,6 +211,8 @@ def test_srp_steps_right_password_all_same():
     assert srp.int_to_hex(client.S)[:17] not in text          # only 16 digits
     assert client.signature[:8] not in text and "(changes with TIMESTAMP)" in text
     assert "DIFFERENT" not in text
+    assert max(len(line) for line in text.splitlines()) <= 100        # values, then formulas: two tables
+    assert "Caldera Derived Key" in text and "Caldera" not in repr(wire.srp_steps(client, server, formulas=False))
     with pytest.raises(KeyError):
         table["nope"]
 
@@ -241,3 +254,30 @@ def test_lab_helpers_need_a_running_lab():
     lab = Lab(seed=1)
     with pytest.raises(Exception, match="not running"):
         wire.stored_verifier(lab, "us-east-1_X", "alice")
+
+
+# -- exercise 3.1: what a log must not keep ----------------------------------------------------------
+
+def test_must_not_log_check_passes_the_password_and_the_tokens(signed_in):
+    """The password (USER_PASSWORD_AUTH only) and the three tokens (both flows) are reusable by whoever
+    reads a log; SRP's values are public or single-use."""
+    flows = (signed_in.password_flow, signed_in.srp_flow)
+    wire.check_must_not_log({"PASSWORD", "AccessToken", "IdToken", "RefreshToken"}, *flows, secret=PASSWORD)
+    wire.check_must_not_log(["AuthParameters.PASSWORD", "AuthenticationResult.AccessToken", "IdToken",
+                             "RefreshToken"], *flows, secret=PASSWORD)       # whole paths are fine too
+
+
+@pytest.mark.parametrize("names, expected", [
+    ({"PASSWORD"}, "AccessToken, RefreshToken, IdToken are missing: a bearer token"),
+    ({"PASSWORD", "AccessToken", "RefreshToken"}, "IdToken is missing: a bearer token"),
+    ({"PASSWORD", "AccessToken", "IdToken", "RefreshToken", "SRP_A"}, "SRP_A can stay in the log: public"),
+    ({"PASSWORD", "AccessToken", "IdToken", "RefreshToken", "PASSWORD_CLAIM_SIGNATURE"},
+     "PASSWORD_CLAIM_SIGNATURE can stay in the log: single-use"),
+    ({"AccessToken", "IdToken", "RefreshToken"}, "PASSWORD is missing: the password itself"),
+    ({"PASSWORD", "AccessToken", "IdToken", "RefreshToken", "Password1"}, "'Password1' is not a field"),
+    ("PASSWORD", "should be a set of field names"),
+])
+def test_must_not_log_check_explains_each_wrong_decision(signed_in, names, expected):
+    with pytest.raises(ExerciseNotPassed) as info:
+        wire.check_must_not_log(names, signed_in.password_flow, signed_in.srp_flow, secret=PASSWORD)
+    assert expected in str(info.value)

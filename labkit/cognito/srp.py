@@ -431,7 +431,8 @@ class SRPServerSession:
         return hmac.compare_digest(given, expected)
 
     def __repr__(self) -> str:
-        return (f"SRPServerSession(pool={self.pool_name!r}, user_id={self.user_id!r}, "
+        # no pool name: the session is found through its pool, and a lab pool name is 32 characters long
+        return (f"SRPServerSession(user_id={self.user_id!r}, "
                 f"A={_short(self.A)}, B={_short(self.B)}, u={_short(self.u)}, "
                 f"S={_short(self.S)}, key={_short(self.key)})")
 

@@ -19,24 +19,28 @@ class Lesson:
     title: str
     minutes: int
     learn: str
-    part: str       # "start", "user pools", "identity pools" or "hosted ui"
+    part: str       # "start", "user pools", "identity pools", "hosted ui" or "security"
 
 
-#: The course, in order. Minutes are estimates for a first pass including the exercises: for 04-06,
-#: the prose at 180 words a minute, half a minute per code cell, 4 minutes per exercise, 3 for the quiz.
+#: The course, in order. Minutes are estimates for a first pass including the exercises, made from
+#: each notebook's length: prose at 175-180 words a minute, half a minute per code cell to run and read
+#: its output, 3 to 6 minutes per exercise (with its check), 3 to 4 for the self-check. Sections marked
+#: "Optional" are not counted in 00-03 (their notebook's time line says how much they add).
 LESSONS: tuple[Lesson, ...] = (
-    Lesson("00", "Welcome", 20, "the lab, exercises and checks; your first user pool", "start"),
-    Lesson("01", "User pools vs identity pools", 25,
+    Lesson("00", "Welcome", 25, "the lab, exercises and checks; your first user pool", "start"),
+    Lesson("01", "User pools vs identity pools", 35,
            "who you are (tokens) vs what you may do in AWS (credentials)", "user pools"),
-    Lesson("02", "Sign-up, sign-in and recovery", 35,
+    Lesson("02", "Sign-up, sign-in and recovery", 45,
            "sign-up, confirmation codes, sign-in, forgotten passwords", "user pools"),
-    Lesson("03", "SRP deep dive", 35, "proving a password without sending it", "user pools"),
+    Lesson("03", "SRP deep dive", 40, "proving a password without sending it", "user pools"),
     Lesson("04", "MFA", 45, "SMS codes and authenticator apps (TOTP)", "user pools"),
     Lesson("05", "Token lifecycle", 50, "ID, access and refresh tokens: verify, expire, refresh, revoke",
            "user pools"),
     Lesson("06", "Identity pools", 50, "trading a token for temporary AWS credentials", "identity pools"),
     Lesson("08", "Hosted UI, OAuth 2.0 and social sign-in", 35,
            "the code flow with PKCE, client credentials, Sign in with Google, logout", "hosted ui"),
+    Lesson("11", "Common mistakes: exploit, then fix", 45,
+           "forged tokens, CloudGoat's chain, takeovers, leaks; each fixed, then audited", "security"),
 )
 
 

@@ -15,7 +15,7 @@ from .lessons import LESSONS, total_minutes
 __all__ = ["course_map", "cognito_map"]
 
 
-_COLOURS = {"start": "#e8e8e8", "user pools": "#d6e9f8", "identity pools": "#fde2c8", "hosted ui": "#e3f4e1",
+_COLOURS = {"start": "#e8e8e8", "user pools": "#d6e9f8", "identity pools": "#fde2c8", "hosted ui": "#e3f4e1", "security": "#f8d6d6",
             "app": "#eeeeee", "api": "#e3f4e1", "aws": "#f3e5f5"}
 
 
@@ -55,26 +55,27 @@ def _arrow(ax, start, end, label=None, *, offset=(0, 0.12), style="-|>", colour=
 
 def _course_map_text() -> str:
     lines = ["Course map (minutes)", ""]
-    column = max(31, *(len(lesson.title) for lesson in LESSONS))
+    width = max([31] + [len(lesson.title) for lesson in LESSONS])
     for lesson in LESSONS:
-        lines.append(f"  {lesson.number}  {lesson.title:<{column}} {lesson.minutes:>3}  {lesson.learn}")
+        lines.append(f"  {lesson.number}  {lesson.title:<{width}} {lesson.minutes:>3}  {lesson.learn}")
     total = total_minutes()
     lines += ["", f"  00 starts; 01-05 are about user pools (who are you?); 06 about identity pools",
-              f"  (what may you do in AWS?); 08 about the hosted UI, OAuth 2.0 and sign-in with",
-              f"  Google. About {exact(60 * total)} in all."]
+              f"  (what may you do in AWS?); 08 about the hosted UI, OAuth 2.0 and Google;",
+              f"  11 breaks and fixes both. About {exact(60 * total)} in all."]
     return "\n".join(lines)
 
 
 def course_map() -> Diagram:
-    """The seven lessons, in order, grouped by the part of Cognito they are about."""
+    """The lessons, in order, grouped by the part of Cognito they are about."""
     import textwrap
 
     w, h, gap, y = 1.78, 1.45, 0.18, 0.75
-    width, height = max(14.0, 0.4 + len(LESSONS) * (w + gap)), 3.3
+    width, height = max(14.0, 0.4 + len(LESSONS) * (w + gap) - gap), 3.3
     figure, ax = _figure(width, height)
     xs = [0.2 + i * (w + gap) for i in range(len(LESSONS))]
     for x, lesson in zip(xs, LESSONS):
-        title = lesson.title.replace(" vs ", "\nvs ").replace(", sign-in", ",\nsign-in")
+        title = (lesson.title.replace(" vs ", "\nvs ").replace(", sign-in", ",\nsign-in")
+                 .replace(": ", ":\n"))
         if max(len(line) for line in title.splitlines()) > 18:
             title = textwrap.fill(lesson.title, 16)
         _box(ax, x, y, w, h, f"{lesson.number}\n{title}\n{lesson.minutes} min",
@@ -82,7 +83,7 @@ def course_map() -> Diagram:
     for a, b in zip(xs, xs[1:]):
         _arrow(ax, (a + w + 0.01, y + h / 2), (b - 0.01, y + h / 2))
     spans = {"user pools": "User pools: who are you?  (sign-in, MFA, JWTs)",
-             "identity pools": "Identity pools", "hosted ui": "Hosted UI, OAuth"}
+             "identity pools": "Identity pools", "hosted ui": "Hosted UI, OAuth", "security": "Security"}
     for part, label in spans.items():
         idx = [i for i, lesson in enumerate(LESSONS) if lesson.part == part]
         if not idx:

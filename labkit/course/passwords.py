@@ -37,7 +37,8 @@ from .display import Diagram, Table
 
 __all__ = ["ASVS", "NIST", "COMMON_BREACHED", "Table", "PolicyReport", "policy_report", "probe_passwords",
            "character_classes", "lockout_seconds", "lockout_schedule", "lockout_chart", "sign_in_outcome",
-           "EnumerationReport", "ENUMERATION_CALLS", "enumeration_probe", "client_update"]
+           "EnumerationReport", "ENUMERATION_CALLS", "OTHER_ENUMERATION_CALLS", "enumeration_probe",
+           "client_update", "settings_changed"]
 
 #: Where the guidance comes from (the table cites sections of these).
 ASVS = "OWASP ASVS 4.0.3, V2.1"
@@ -258,10 +259,10 @@ def sign_in_outcome(setup, username: str, password: str, *, flow: str = "USER_PA
     return f"challenge {result.get('ChallengeName')}"
 
 
-def _forgot_password_outcome(setup, username: str) -> str:
+def _delivery_outcome(call, setup, username: str) -> str:
+    """What a code-sending call (ForgotPassword, ResendConfirmationCode) answered, in a few words."""
     try:
-        response = setup.idp.forgot_password(ClientId=setup.client_id, Username=username,
-                                             **_secret_hash(setup, username))
+        response = call(ClientId=setup.client_id, Username=username, **_secret_hash(setup, username))
     except Exception as exc:
         error = _error(exc)
         if error is None:
@@ -269,6 +270,10 @@ def _forgot_password_outcome(setup, username: str) -> str:
         return f"{error[0]}: {error[1]}"
     medium = (response.get("CodeDeliveryDetails") or {}).get("DeliveryMedium", "?")
     return f"a code was sent ({medium})"
+
+
+def _forgot_password_outcome(setup, username: str) -> str:
+    return _delivery_outcome(setup.idp.forgot_password, setup, username)
 
 
 class EnumerationReport(Table):
@@ -286,6 +291,12 @@ class EnumerationReport(Table):
 
 
 ENUMERATION_CALLS = ("InitiateAuth USER_PASSWORD_AUTH", "InitiateAuth USER_SRP_AUTH", "ForgotPassword")
+#: Calls the probe can also make when asked (``calls=``); not in the default set.
+OTHER_ENUMERATION_CALLS = ("ResendConfirmationCode",)
+
+
+def _resend_outcome(setup, username: str) -> str:
+    return _delivery_outcome(setup.idp.resend_confirmation_code, setup, username)
 
 
 def enumeration_probe(setup, known: str, unknown: str, *, password: str = "Not-the-Passw0rd",
@@ -295,15 +306,17 @@ def enumeration_probe(setup, known: str, unknown: str, *, password: str = "Not-t
 
     ``calls`` (default: all three): sign-in with ``password`` (a wrong one) by USER_PASSWORD_AUTH and
     by USER_SRP_AUTH, and ForgotPassword (which really sends ``known`` a reset code). ForgotPassword's
-    answer is summed up by its delivery medium: the masked address is the user's own.
+    answer is summed up by its delivery medium: the masked address is the user's own. Also possible:
+    ResendConfirmationCode (:data:`OTHER_ENUMERATION_CALLS`), summed up the same way.
 
     Each wrong sign-in counts towards ``known``'s lockout. Give ``known_password`` and the probe
     ends with a successful sign-in, which resets the count, so that probing again and again never
     locks the user out (a lock would change the answers).
     """
-    unknown_calls = [c for c in calls if c not in ENUMERATION_CALLS]
+    known_calls = ENUMERATION_CALLS + OTHER_ENUMERATION_CALLS
+    unknown_calls = [c for c in calls if c not in known_calls]
     if unknown_calls:
-        raise ValueError(f"calls are among {list(ENUMERATION_CALLS)}, not {unknown_calls}")
+        raise ValueError(f"calls are among {list(known_calls)}, not {unknown_calls}")
     described = setup.idp.describe_user_pool_client(UserPoolId=setup.pool_id, ClientId=setup.client_id)
     client = described["UserPoolClient"]
     mode = client.get("PreventUserExistenceErrors") or "LEGACY"
@@ -311,6 +324,8 @@ def enumeration_probe(setup, known: str, unknown: str, *, password: str = "Not-t
     def ask(call: str, username: str) -> str:
         if call == "ForgotPassword":
             return _forgot_password_outcome(setup, username)
+        if call == "ResendConfirmationCode":
+            return _resend_outcome(setup, username)
         return sign_in_outcome(setup, username, password, flow=call.split()[-1])
 
     rows, leaks = [], []
@@ -352,3 +367,22 @@ def client_update(idp, described_client: Mapping, **changes: Any) -> dict:
     request = {k: v for k, v in client.items() if k in accepted and v is not None}
     request.update(changes)
     return request
+
+
+def settings_changed(before: Mapping, after: Mapping, *, ignore: Iterable[str] = ("LastModifiedDate",)) -> list[str]:
+    """What differs between two DescribeUserPoolClient answers (or their ``UserPoolClient``), in words:
+    ``["ExplicitAuthFlows: was [...], now not set", ...]``; ``ignore``: fields not compared.
+
+    Used to check that an UpdateUserPoolClient changed only what it meant to: the call resets every
+    setting left out of it to its default.
+    """
+    before = before.get("UserPoolClient", before)
+    after = after.get("UserPoolClient", after)
+    skip = set(ignore)
+    changes = []
+    for key in sorted((set(before) | set(after)) - skip):
+        was, now = before.get(key), after.get(key)
+        if was != now:
+            changes.append(f"{key}: was {'not set' if was is None else repr(was)}, "
+                           f"now {'not set' if now is None else repr(now)}")
+    return changes

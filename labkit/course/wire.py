@@ -38,9 +38,10 @@ from typing import Any, Iterator
 
 from ..cognito import srp
 from .display import ShowsAsTable, Table
+from .exercises import ExerciseNotPassed
 
 __all__ = ["WireMessage", "WireField", "Capture", "WireRecorder", "CATEGORIES", "classify",
-           "preview", "eavesdropper_view", "EavesdropperView", "srp_steps", "SRPStep", "StepTable",
+           "preview", "eavesdropper_view", "EavesdropperView", "why_not_logged", "check_must_not_log", "srp_steps", "SRPStep", "StepTable",
            "StoredVerifier", "stored_verifier", "server_session"]
 
 REQUEST, RESPONSE = "request", "response"
@@ -156,6 +157,30 @@ class Capture(ShowsAsTable):
                       for f in self.fields()],
                      title=f"{self.name}: {len(self.messages)} messages",
                      notes=[] if self.messages else ["(nothing recorded)"], code=["field", _PREVIEW])
+
+    def tables(self) -> list[Table]:
+        """What the capture shows: one two-column table per message (field, preview), titled with the
+        message, so that no line is wider than a notebook (about 80 characters)."""
+        tables = []
+        for m in self.messages:
+            where = "to Cognito" if m.direction == REQUEST else "from Cognito"
+            tables.append(Table(["field", _PREVIEW],
+                                [(path, preview(value, classify(WireField(m.direction, m.operation, path, value)),
+                                                name=path.rsplit(".", 1)[-1]))
+                                 for path, value in _leaves(m.data)],
+                                title=f"{m.arrow} {m.operation} ({where})", code=["field", _PREVIEW]))
+        return tables
+
+    def _heading(self) -> str:
+        return f"{self.name}: {len(self.messages)} messages" + ("" if self.messages else " (nothing recorded)")
+
+    def text(self) -> str:
+        return "\n\n".join([self._heading()] + [t.text() for t in self.tables()])
+
+    def _repr_html_(self) -> str:
+        import html
+        return (f"<div><p><b>{html.escape(self._heading())}</b></p>"
+                + "".join(t._repr_html_() for t in self.tables()) + "</div>")
 
 
 class WireRecorder:
@@ -309,6 +334,64 @@ def preview(value: Any, category: str = "other", width: int = 40, *, name: str |
     return text if len(text) <= width else text[:width - 1] + "…"
 
 
+# -- exercise 3.1: what a log of these bodies must never keep ---------------------------------------
+
+_WHY = {
+    "password": "the password itself: whoever reads it signs in as the user, from anywhere, until the "
+                "password changes (and on every site where it was reused)",
+    "token": "a bearer token: whoever copies it acts as the user (API calls with the access or ID token, new "
+             "tokens with the refresh token) until it expires or is revoked",
+    "public": "public: an identifier, a protocol name, a lifetime, or one of SRP's public numbers, from which "
+              "nobody can compute the password or sign in",
+    "single-use": "single-use: bound to one SECRET_BLOCK, which Cognito accepts once, and to one TIMESTAMP; "
+                  "replaying it signs nobody in",
+}
+_SINGLE_USE = {"SECRET_BLOCK", "PASSWORD_CLAIM_SECRET_BLOCK", "PASSWORD_CLAIM_SIGNATURE", "TIMESTAMP"}
+
+
+def why_not_logged(field: WireField, secret: str | None = None) -> tuple[bool, str]:
+    """``(must_not_log, why)`` for one field: True for the password and tokens, with the reason in words."""
+    category = classify(field, secret)
+    if category in ("password", "token"):
+        return True, _WHY[category]
+    if category == "nothing reusable":
+        return False, _WHY["single-use" if field.name in _SINGLE_USE else "public"]
+    return False, "not analysed by this lesson"
+
+
+def check_must_not_log(names: Any, *captures: Capture, secret: str | None = None) -> None:
+    """Check exercise 3.1: ``names`` are the fields (last part of the path, such as ``"SRP_A"``; a whole
+    path is accepted too) that a log of these captures must never keep.
+
+    Raises :class:`~labkit.course.exercises.ExerciseNotPassed` listing, in plain words, every field
+    missing (and why it must go) and every field that need not be hidden (and why it is safe).
+    """
+    if isinstance(names, str) or not isinstance(names, (set, frozenset, list, tuple)):
+        raise ExerciseNotPassed(None, "must_not_log should be a set of field names, such as {\"SRP_A\", ...}, "
+                                      f"not {type(names).__name__} {names!r}.")
+    given = {str(n).rsplit(".", 1)[-1] for n in names}
+    verdicts: dict[str, tuple[bool, str]] = {}
+    for capture in captures:
+        for f in capture.fields():
+            verdicts.setdefault(f.name, why_not_logged(f, secret))
+    problems = [f"{name!r} is not a field of these sign-ins (use the last part of a path, such as 'SRP_A')."
+                for name in sorted(given - set(verdicts))]
+    missing: dict[str, list[str]] = {}      # reason -> names, so that each reason is said once
+    extra: dict[str, list[str]] = {}
+    for name, (hide, why) in verdicts.items():
+        if hide and name not in given:
+            missing.setdefault(why, []).append(name)
+        elif not hide and name in given:
+            extra.setdefault(why, []).append(name)
+    for why, group in missing.items():
+        problems.append(f"{', '.join(group)} {'is' if len(group) == 1 else 'are'} missing: {why}.")
+    for why, group in extra.items():
+        problems.append(f"{', '.join(group)} can stay in the log: {why}.")
+    if problems:
+        right = sum(1 for name, (hide, _) in verdicts.items() if hide == (name in given))
+        raise ExerciseNotPassed(None, "\n".join([f"{right} of {len(verdicts)} fields decided right."] + problems))
+
+
 class EavesdropperView:
     """What someone reading the wire gets from each sign-in: a picture in Jupyter, a table as text."""
 
@@ -327,71 +410,101 @@ class EavesdropperView:
             counts[category] += 1
         return counts
 
+    def groups(self, capture: Capture) -> list[tuple[str, list[str]]]:
+        """``[(category, [what crossed, ...]), ...]`` for the categories present, password first.
+
+        The password is shown with its path and value (that is the point); every other field by its
+        name only, repeated names counted (``USERNAME ×3``, with a no-break space): the values are in the capture's own table.
+        """
+        found: dict[str, dict[str, int]] = {}
+        for f, category in self.rows(capture):
+            label = f"{f.path} = {preview(f.value, category, name=f.name)}" if category == "password" else f.name
+            names = found.setdefault(category, {})
+            names[label] = names.get(label, 0) + 1
+        return [(category, [name if n == 1 else f"{name}\N{NO-BREAK SPACE}×{n}" for name, n in found[category].items()])
+                for category in CATEGORIES if category in found]
+
+    def _verdict(self, capture: Capture) -> str:
+        return ("the password crossed the wire" if self.summary(capture)["password"]
+                else "the password never crossed the wire")
+
     def text(self) -> str:
-        parts = ["What an eavesdropper sees"]
+        """Per flow, what each kind of field gives away, by category; then the legend. The fields'
+        values are not repeated here: print the captures for them."""
+        parts = ["What an eavesdropper gets"]
         for capture in self.captures:
-            counts = self.summary(capture)
-            verdict = ("the password crossed the wire" if counts["password"]
-                       else "the password never crossed the wire")
-            parts.append(str(Table(["message", "field", "category", _PREVIEW],
-                                   [(f"{f.arrow} {f.operation}", f.path, c.upper() if c == "password" else c,
-                                     preview(f.value, c, name=f.name)) for f, c in self.rows(capture)],
-                                   title=f"{capture.name}: {len(capture)} messages; {verdict}")))
+            parts.append(str(Table(
+                ["category", "fields", "what crossed the wire"],
+                [(c.upper() if c == "password" else c, sum(int(n.rsplit("×", 1)[1]) if "×" in n else 1
+                                                           for n in names), ", ".join(names))
+                 for c, names in self.groups(capture)],
+                title=f"{capture.name}, {len(capture)} messages: {self._verdict(capture)}",
+                widths=[None, None, 62])))
         parts.append(str(Table(["category", "what it means for someone who copies it"],
                                [(name, meaning) for name, (_, meaning) in CATEGORIES.items()], title="Legend")))
         return "\n\n".join(parts)
 
     def figure(self):
-        """The picture, a matplotlib Figure (not attached to pyplot): one column per flow."""
+        """The picture, a matplotlib Figure (not attached to pyplot): one column per flow, one box per
+        category of field, naming the fields (not their values, which the capture tables show)."""
         if self._figure is None:
             self._figure = self._draw()
         return self._figure
 
     def _draw(self):
         import logging
+        import textwrap
 
         logging.getLogger("matplotlib.font_manager").setLevel(logging.ERROR)
         from matplotlib.figure import Figure
-        from matplotlib.patches import FancyBboxPatch, Patch
+        from matplotlib.patches import FancyBboxPatch
 
-        per_row, top = 0.34, 1.0
-        n = max((len(c.fields()) for c in self.captures), default=1)
-        height = top + 0.9 + n * per_row
-        width = 7.2 * max(len(self.captures), 1)
+        line, column_width, chars = 0.22, 5.2, 58
+        boxes = []          # per capture: [(category, title, wrapped lines)]
+        for capture in self.captures:
+            entries = []
+            for category, names in self.groups(capture):
+                count = sum(int(n.rsplit("×", 1)[1]) if "×" in n else 1 for n in names)
+                label = "the PASSWORD" if category == "password" else category
+                title = f"{label}: {count} field{'s' * (count != 1)}"
+                entries.append((category, title, textwrap.wrap(", ".join(names), chars)))
+            boxes.append(entries)
+        tallest = max(sum((len(lines) + 1) * line + 0.25 for _, _, lines in entries) for entries in boxes)
+        legend_height = 0.3 * (len(CATEGORIES) - 1) + 0.2
+        height = 1.0 + tallest + legend_height
+        width = column_width * len(self.captures) + 0.2
         figure = Figure(figsize=(width, height), dpi=100)
         ax = figure.add_axes((0, 0, 1, 1))
         ax.set_xlim(0, width)
         ax.set_ylim(0, height)
         ax.axis("off")
-        for column, capture in enumerate(self.captures):
-            x0 = 0.2 + column * 7.2
-            counts = self.summary(capture)
-            leaked = counts["password"] > 0
-            ax.text(x0 + 3.4, height - 0.35, capture.name, ha="center", va="center",
-                    fontsize=13, fontweight="bold")
-            ax.text(x0 + 3.4, height - 0.72,
-                    "the password crosses the wire" if leaked else "the password never crosses the wire",
+        for index, (capture, entries) in enumerate(zip(self.captures, boxes)):
+            x0 = 0.2 + index * column_width
+            leaked = self.summary(capture)["password"] > 0
+            ax.text(x0 + (column_width - 0.2) / 2, height - 0.3, f"{capture.name} ({len(capture)} messages)",
+                    ha="center", va="center", fontsize=12.5, fontweight="bold")
+            ax.text(x0 + (column_width - 0.2) / 2, height - 0.62, self._verdict(capture),
                     ha="center", va="center", fontsize=10.5,
                     color=CATEGORIES["password"][0] if leaked else "#2e7d32", fontweight="bold")
-            y = height - top - per_row
-            for f, category in self.rows(capture):
-                colour = CATEGORIES[category][0]
-                ax.add_patch(FancyBboxPatch((x0, y - per_row * 0.4), 6.8, per_row * 0.8,
-                                            boxstyle="round,pad=0.01,rounding_size=0.05",
-                                            facecolor=colour, edgecolor="none", alpha=0.85))
-                ax.text(x0 + 0.08, y, f"{f.arrow} {f.operation}", va="center", fontsize=8.5)
-                ax.text(x0 + 2.05, y, f.path.replace("AuthenticationResult.", "AuthResult.")
-                        .replace("ChallengeParameters.", "ChallengeParams.")
-                        .replace("ChallengeResponses.", "ChallengeResp."),
-                        va="center", fontsize=8.5, family="monospace")
-                ax.text(x0 + 6.72, y, preview(f.value, category, width=32, name=f.name),
-                        va="center", ha="right",
-                        fontsize=8.5, fontweight="bold" if category == "password" else "normal")
-                y -= per_row
-        handles = [Patch(facecolor=colour, label=meaning)
-                   for name, (colour, meaning) in CATEGORIES.items() if name != "other"]
-        ax.legend(handles=handles, loc="lower center", ncol=1, fontsize=9, frameon=False,
-                  bbox_to_anchor=(0.5, 0.0))
+            y = height - 0.95
+            for category, title, lines in entries:
+                box = (len(lines) + 1) * line + 0.1
+                ax.add_patch(FancyBboxPatch((x0, y - box), column_width - 0.2, box,
+                                            boxstyle="round,pad=0.01,rounding_size=0.06",
+                                            facecolor=CATEGORIES[category][0], edgecolor="none", alpha=0.85))
+                ax.text(x0 + 0.1, y - 0.05 - line / 2, title, va="center", fontsize=10, fontweight="bold")
+                for n, text in enumerate(lines, start=1):
+                    ax.text(x0 + 0.1, y - 0.05 - line / 2 - n * line, text, va="center", fontsize=8.5,
+                            family="monospace", fontweight="bold" if category == "password" else "normal")
+                y -= box + 0.15
+        y = legend_height - 0.15
+        for name, (colour, meaning) in CATEGORIES.items():
+            if name == "other":
+                continue
+            ax.add_patch(FancyBboxPatch((0.25, y - 0.09), 0.3, 0.18, boxstyle="round,pad=0.01",
+                                        facecolor=colour, edgecolor="none", alpha=0.85))
+            ax.text(0.7, y, f"{name}: {meaning}", va="center", fontsize=9)
+            y -= 0.3
         return figure
 
     def png(self) -> bytes:
@@ -451,9 +564,10 @@ class SRPStep:
 class StepTable(ShowsAsTable):
     """The steps of one USER_SRP_AUTH, as :func:`srp_steps` returns them."""
 
-    def __init__(self, steps: list[SRPStep], client: srp.CognitoSRP) -> None:
+    def __init__(self, steps: list[SRPStep], client: srp.CognitoSRP, *, formulas: bool = True) -> None:
         self.steps = steps
         self.client = client
+        self.show_formulas = formulas
 
     def __iter__(self):
         return iter(self.steps)
@@ -468,9 +582,11 @@ class StepTable(ShowsAsTable):
         raise KeyError(name)
 
     def table(self) -> Table:
-        """The steps as a :class:`~labkit.cognito.display.Table`; a "server" column when it was compared."""
+        """The values, one row per step: who computes it, its first hex digits and size, whether it goes
+        on the wire, and (when the lab's side was given) whether the server computed the same value.
+        The formulas are in :meth:`formulas`."""
         with_server = any(s.server_agrees is not None for s in self.steps)
-        columns = ["step", "who", "value", "formula", "first hex digits", "bits", "on the wire"]
+        columns = ["step", "who", "value", "first hex digits", "bits", "on the wire"]
         rows = []
         for s in self.steps:
             if s.name == "signature":
@@ -480,18 +596,34 @@ class StepTable(ShowsAsTable):
                 shown, bits = text[:16] + ("…" if len(text) > 16 else ""), _bits(s.value)
             else:
                 shown, bits = _hex_prefix(s.value), _bits(s.value)
-            row = [s.step, s.who, s.name, s.formula, shown, bits, s.on_the_wire]
+            row = [s.step, s.who, s.name, shown, bits, s.on_the_wire]
             if with_server:
                 row.append({True: "same", False: "DIFFERENT", None: ""}[s.server_agrees])
             rows.append(row)
         return Table(columns + ["server"] * with_server, rows, code=["value", "first hex digits"])
 
+    def formulas(self) -> Table:
+        """How each value is computed, one row per step."""
+        return Table(["step", "value", "formula"], [(s.step, s.name, s.formula) for s in self.steps],
+                     code=["value", "formula"])
 
-def srp_steps(client: srp.CognitoSRP, server: srp.SRPServerSession | None = None) -> StepTable:
+    def _tables(self) -> list[Table]:
+        return [self.table()] + ([self.formulas()] if self.show_formulas else [])
+
+    def text(self) -> str:
+        return "\n\n".join(t.text() for t in self._tables())
+
+    def _repr_html_(self) -> str:
+        return "".join(t._repr_html_() for t in self._tables())
+
+
+def srp_steps(client: srp.CognitoSRP, server: srp.SRPServerSession | None = None, *,
+              formulas: bool = True) -> StepTable:
     """Tabulate a finished exchange of ``client`` (after ``challenge_responses``).
 
     With ``server`` (the lab's side, see :func:`server_session`), each value the server also
-    computes is compared. Values are shown as their first 16 hex digits and bit length.
+    computes is compared. Values are shown as their first 16 hex digits and bit length; below them,
+    a second table gives each value's formula (``formulas=False`` leaves it out, when it was shown before).
     """
     if client.S is None:
         raise ValueError("the client has not answered a challenge yet: call "
@@ -518,7 +650,7 @@ def srp_steps(client: srp.CognitoSRP, server: srp.SRPServerSession | None = None
         SRPStep("7", "client", "signature", "HMAC(key, pool ‖ user ‖ SECRET_BLOCK ‖ TIMESTAMP)",
                 None, "PASSWORD_CLAIM_SIGNATURE"),
     ]
-    return StepTable(steps, client)
+    return StepTable(steps, client, formulas=formulas)
 
 
 # -- the lab's side -----------------------------------------------------------------------------------
@@ -545,9 +677,10 @@ class StoredVerifier:
         return srp.compute_verifier(self.pool_id, self.username, password, self.salt) == self.verifier
 
     def __repr__(self) -> str:
-        return (f"StoredVerifier(username={self.username!r}, salt={self.salt.hex()[:16]}… "
-                f"({len(self.salt)} bytes), verifier={_hex_prefix(self.verifier)} "
-                f"({self.verifier.bit_length()} bits), password: not stored)")
+        return (f"StoredVerifier for {self.username!r}\n"
+                f"  salt      {self.salt.hex()[:16]}… ({len(self.salt)} bytes)\n"
+                f"  verifier  {_hex_prefix(self.verifier)} ({self.verifier.bit_length()} bits)\n"
+                f"  password  not stored")
 
 
 def stored_verifier(lab, pool_id: str, username: str) -> StoredVerifier:

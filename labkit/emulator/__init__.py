@@ -1,6 +1,8 @@
 """The emulator: moto made to behave like Amazon Cognito wherever a lesson depends on it.
 
-- :mod:`.user_pools`     user-pool behaviour moto lacks (SRP, codes, MFA, lifetimes, revocation...).
+- :mod:`.user_pools`     user-pool behaviour moto lacks (SRP, codes, MFA, lifetimes, revocation,
+                         Lambda triggers and CUSTOM_AUTH...).
+- :mod:`.lambdas`        Lambda functions run from their zip in a Python subprocess (no Docker).
 - :mod:`.identity_pools` identity pools: login checks, role choice, credentials, IAM enforcement.
 - :mod:`.iam`            the IAM policy evaluator those credentials are checked with.
 - :mod:`.keys`           RSA signing keys and JWKs.

@@ -11,7 +11,7 @@ import importlib
 import threading
 
 TESTED_MOTO = "5.2"          # the minor version these patches were written against
-SERVICES = ("cognitoidp", "cognitoidentity")
+SERVICES = ("cognitoidp", "cognitoidentity", "awslambda")
 
 
 class MotoInternalsChanged(RuntimeError):
@@ -72,6 +72,8 @@ class Services:
         """Install the identity-pool patches before the first request that needs them goes on."""
         if "cognitoidentity" not in self._states and _needs_identity_pools(request):
             self.get("cognitoidentity")
+        if "awslambda" not in self._states and _needs_lambda(request):
+            self.get("awslambda")      # Lambda runs functions in a subprocess, not moto's Docker
         return None
 
 
@@ -81,6 +83,12 @@ def _needs_identity_pools(request) -> bool:
     # non-AWS Authorization such as a Bearer JWT).
     return not (request.target.startswith("AWSCognitoIdentityProviderService.")
                 or "/.well-known/" in request.path)
+
+
+def _needs_lambda(request) -> bool:
+    from .awslambda import is_lambda_request
+
+    return is_lambda_request(request)
 
 
 def install_all(lab) -> Services:

@@ -61,6 +61,7 @@ def check_internals() -> None:
     models, responses = _moto()
     R = responses.CognitoIdpResponse
     require(R, "call_action", "_get_action", "serialized", "sign_up", "admin_create_user", "admin_delete_user",
+            "admin_confirm_sign_up",
             "create_user_pool_client", "update_user_pool_client", "get_user", "change_password",
             "create_user_pool_domain", "delete_user_pool_domain", "describe_user_pool_domain", "delete_user_pool")
     # The OAuth settings read moto's domains, resource servers and client configs
@@ -202,8 +203,10 @@ def _make_action(handler):
     def action(self):
         # The request already passed labkit.emulator.validation (types, required members, model
         # constraints); anything still raised here is a lab bug, answered InternalErrorException.
+        from ..user_pools import triggers
+
         params = _params(self)
-        with _state.lock:
+        with _state.lock, triggers.calling(params):    # Lambda trigger events read ClientMetadata
             return ActionResult(handler(self, params, _backend(_state.lab)))
     action.__name__ = handler.__name__
     return action
@@ -222,33 +225,58 @@ def _validate_password(backend, user_pool_id: str, password) -> None:
 
 def _install_actions(lab) -> None:
     from .. import errors as E
-    from ..user_pools import attribute_updates, attributes, flows
+    from ..user_pools import attribute_updates, attributes, custom_auth, email_quota, flows
 
     _, responses = _moto()
     R = responses.CognitoIdpResponse
+    from ..user_pools import triggers
+
     originals = {name: getattr(R, name) for name in (
         "sign_up", "admin_create_user", "admin_delete_user", "create_user_pool_client", "update_user_pool_client",
-        "call_action", "get_user", "create_user_pool_domain", "delete_user_pool_domain",
+        "call_action", "get_user", "admin_confirm_sign_up", "create_user_pool_domain", "delete_user_pool_domain",
         "describe_user_pool_domain", "delete_user_pool", "create_identity_provider")}
 
+    # CUSTOM_AUTH (the define / create / verify Lambda triggers) has a module of its own.
     def initiate_auth(self, p, b):
+        if p.get("AuthFlow") == "CUSTOM_AUTH":
+            return custom_auth.initiate_auth(_state, b, p)
         return flows.initiate_auth(_state, b, p)
 
     def admin_initiate_auth(self, p, b):
+        if p.get("AuthFlow") == "CUSTOM_AUTH":
+            return custom_auth.initiate_auth(_state, b, p, admin_pool_id=p.get("UserPoolId"))
         return flows.initiate_auth(_state, b, p, admin_pool_id=p.get("UserPoolId"))
 
     def respond_to_auth_challenge(self, p, b):
+        if p.get("ChallengeName") == "CUSTOM_CHALLENGE":
+            return custom_auth.respond_to_auth_challenge(_state, b, p)
         return flows.respond_to_auth_challenge(_state, b, p, _validator(b))
 
     def admin_respond_to_auth_challenge(self, p, b):
+        if p.get("ChallengeName") == "CUSTOM_CHALLENGE":
+            return custom_auth.respond_to_auth_challenge(_state, b, p, admin_pool_id=p.get("UserPoolId"))
         return flows.respond_to_auth_challenge(_state, b, p, _validator(b), admin_pool_id=p.get("UserPoolId"))
 
     def sign_up(self, p, b):
         pool, client = flows.find_client(b, p.get("ClientId"))
         flows.check_secret_hash(client, p.get("Username"), p.get("SecretHash"))
+        if (pool.extended_config.get("AdminCreateUserConfig") or {}).get("AllowAdminCreateUserOnly"):
+            raise E.not_authorized("SignUp is not permitted for this user pool")
         # the schema and the app client's WriteAttributes decide which attributes a user may give
         p["UserAttributes"] = attribute_updates.check_sign_up(b, pool, client, p)
+        if "email" in (pool.extended_config.get("AutoVerifiedAttributes") or []) and any(
+                a.get("Name") == "email" for a in p["UserAttributes"]):
+            email_quota.check(_state, pool)      # refused before the user exists
         self.body = json.dumps(p)
+        flags = {}
+        if triggers.configured(pool, "PreSignUp") is not None:
+            # Cognito's own checks come first; then the trigger, before the user exists, so that a
+            # refused sign-up leaves nothing behind.
+            if p.get("Username") and pool._get_user(p.get("Username")) is not None:
+                raise E.CognitoError("UsernameExistsException", "User already exists")
+            _validator(b)(pool.id, p.get("Password"))
+            flags = triggers.pre_sign_up(_state, pool, "PreSignUp_SignUp", p.get("Username"),
+                                         triggers._attribute_map(p["UserAttributes"]) or {})
         try:
             _passthrough(originals["sign_up"], self)   # moto validates and stores the user
         except E.CognitoError:
@@ -257,7 +285,9 @@ def _install_actions(lab) -> None:
             if getattr(exc, "error_type", "") == "UsernameExistsException":
                 raise E.CognitoError("UsernameExistsException", "User already exists") from None
             raise
-        return flows.after_sign_up(_state, pool, client, pool._get_user(p.get("Username")))
+        user = pool._get_user(p.get("Username"))
+        triggers.apply_sign_up_flags(user, flags)
+        return flows.after_sign_up(_state, pool, client, user)
 
     def confirm_sign_up(self, p, b):
         return flows.confirm_sign_up(_state, b, p)
@@ -307,6 +337,14 @@ def _install_actions(lab) -> None:
     def change_password(self, p, b):
         return flows.change_password(_state, b, p)
 
+    def admin_confirm_sign_up(self, p, b):
+        pool = flows.find_pool(b, p.get("UserPoolId"))
+        result = _passthrough(originals["admin_confirm_sign_up"], self)
+        user = pool._get_user(p.get("Username"))
+        if user is not None:
+            triggers.post_confirmation(_state, pool, user, "PostConfirmation_ConfirmSignUp")
+        return result
+
     def admin_create_user(self, p, b):
         pool = flows.find_pool(b, p.get("UserPoolId"))
         if p.get("MessageAction") == "RESEND":
@@ -315,6 +353,12 @@ def _install_actions(lab) -> None:
         if not p.get("TemporaryPassword"):
             p["TemporaryPassword"] = flows.temporary_password(_state, pool)   # Cognito makes one up
         self.body = json.dumps(p)
+        if triggers.configured(pool, "PreSignUp") is not None:
+            if pool._get_user(p.get("Username")) is not None:
+                raise E.CognitoError("UsernameExistsException", "User account already exists")
+            # Cognito ignores the response's auto-confirm / auto-verify flags for AdminCreateUser
+            triggers.pre_sign_up(_state, pool, "PreSignUp_AdminCreateUser", p.get("Username"),
+                                 triggers._attribute_map(p["UserAttributes"]) or {})
         result = _passthrough(originals["admin_create_user"], self)
         flows.after_admin_create_user(_state, pool, pool._get_user(p.get("Username")), p)
         return result
@@ -413,6 +457,7 @@ def _install_actions(lab) -> None:
         "admin_user_global_sign_out": admin_user_global_sign_out, "admin_create_user": admin_create_user,
         "create_user_pool_client": create_user_pool_client, "update_user_pool_client": update_user_pool_client,
         "delete_user": delete_user, "admin_delete_user": admin_delete_user, "change_password": change_password,
+        "admin_confirm_sign_up": admin_confirm_sign_up,
         "update_user_attributes": update_user_attributes, "admin_update_user_attributes": admin_update_user_attributes,
         "delete_user_attributes": delete_user_attributes, "admin_delete_user_attributes": admin_delete_user_attributes,
         "get_user_attribute_verification_code": get_user_attribute_verification_code,
@@ -564,6 +609,24 @@ def _named(function, name: str):
     return route
 
 
+#: Settings CreateUserPool fixes for good: UpdateUserPool has no parameter for them.
+CREATION_ONLY = ("UsernameAttributes", "AliasAttributes", "UsernameConfiguration", "Schema")
+
+
+def _keep_creation_only_settings(models) -> None:
+    """moto's UpdateUserPool replaces the whole configuration, so a pool whose users sign in with
+    their email forgot it at the first update. Cognito keeps what only CreateUserPool can set
+    (UpdateUserPool resets the *updatable* settings you leave out, and the lab keeps that)."""
+    original = models.CognitoIdpUserPool.update_extended_config
+
+    def update_extended_config(pool, extended_config):
+        kept = {k: pool.extended_config[k] for k in CREATION_ONLY if k in getattr(pool, "extended_config", {})}
+        original(pool, extended_config)
+        pool.extended_config.update(kept)
+
+    _patcher.replace(models.CognitoIdpUserPool, "update_extended_config", update_extended_config)
+
+
 # -- install / uninstall -----------------------------------------------------------------------
 def install(lab) -> "IdpState":
     """Patch moto for ``lab``; return the lab's user-pool state (``lab.user_pools``)."""
@@ -577,6 +640,7 @@ def install(lab) -> "IdpState":
     _patcher.replace(models.CognitoIdpUser, "password", property(_get_password, _set_password), must_exist=False)
     _neutralise_static_key(models, responses)
     _patcher.replace(models.CognitoIdpBackend, "_validate_password", _validate_password)
+    _keep_creation_only_settings(models)
     _install_actions(lab)
     lab.add_request_hook(_well_known_hook)
     lab.add_request_hook(_domain_hook)

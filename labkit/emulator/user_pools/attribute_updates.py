@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from .. import errors as E
 from . import attributes as A
-from . import flows
+from . import email_quota, flows, triggers
 from .state import ATTRIBUTE_CODE_TTL, CodeRecord, IdpState
 
 
@@ -42,16 +42,20 @@ def _pending(state: IdpState, pool, user) -> dict[str, str]:
     return state.pending_attributes.setdefault((pool.id, user.id), {})
 
 
-def _send_code(state: IdpState, pool, user, attribute: str, destination: str) -> dict:
+def _send_code(state: IdpState, pool, user, attribute: str, destination: str,
+               source: str = "CustomMessage_UpdateUserAttribute") -> dict:
     """A fresh verification code for ``attribute``, delivered to ``destination`` (the new value)."""
     channel = "EMAIL" if attribute == "email" else "SMS"
+    if channel == "EMAIL":
+        email_quota.spend(state, pool)           # the default sender's 50 emails a day
     code = state.code()
     state.codes[(pool.id, user.username, _purpose(attribute))] = CodeRecord(
         code, state.now() + ATTRIBUTE_CODE_TTL, channel, destination)
     # Cognito sends its verification message (VerificationMessageTemplate) for attribute changes too.
     text = flows._message_template(pool, "sign-up", channel).replace("{####}", code)
     text = text.replace("{username}", user.username)
-    state.lab.deliver(to=destination, channel=channel, kind="attribute-verification", text=text, code=code)
+    triggers.deliver(state, pool, user, source=source, to=destination, channel=channel,
+                     kind="attribute-verification", text=text, code=code)
     return {"Destination": flows._mask(destination), "DeliveryMedium": channel, "AttributeName": attribute}
 
 
@@ -197,7 +201,8 @@ def get_user_attribute_verification_code(state: IdpState, backend, params: dict)
     destination = _pending(state, pool, user).get(attribute) or user.attribute_lookup.get(attribute)
     if not destination:
         raise E.invalid_parameter(f"The user has no {attribute} to verify.")
-    return {"CodeDeliveryDetails": _send_code(state, pool, user, attribute, destination)}
+    return {"CodeDeliveryDetails": _send_code(state, pool, user, attribute, destination,
+                                              "CustomMessage_VerifyUserAttribute")}
 
 
 def verify_user_attribute(state: IdpState, backend, params: dict) -> dict:

@@ -401,7 +401,9 @@ class CognitoAuthorizationServer(AuthorizationServer):
         if grant_type == "refresh_token" and user.scopes is None:
             scopes = None                        # a refresh token from the API flows refreshes as they do
         result = flows.mint_tokens(self.idp, self.pool, client.client, user.user, refresh=refresh,
-                                   scopes=scopes, nonce=user.nonce)["AuthenticationResult"]
+                                   scopes=scopes, nonce=user.nonce,
+                                   trigger_source=None if refresh else "TokenGeneration_HostedAuth",
+                                   )["AuthenticationResult"]
         token: dict[str, Any] = {}
         if scopes is None or "openid" in scopes:
             token["id_token"] = result["IdToken"]

@@ -52,6 +52,7 @@ class ChallengeSession:
     expires_at: float
     sms_code: str | None = None
     mfa_setup_verified: bool = False
+    custom: Any = None             # CUSTOM_AUTH: the rounds so far (labkit.emulator.user_pools.custom_auth)
 
 
 @dataclass
