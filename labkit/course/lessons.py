@@ -39,6 +39,8 @@ LESSONS: tuple[Lesson, ...] = (
     Lesson("06", "Identity pools", 50, "trading a token for temporary AWS credentials", "identity pools"),
     Lesson("08", "Hosted UI, OAuth 2.0 and social sign-in", 35,
            "the code flow with PKCE, client credentials, Sign in with Google, logout", "hosted ui"),
+    Lesson("10", "Securing an API: tokens, groups and scopes", 40,
+           "which token a route takes; groups, custom scopes, field rules; revocation", "security"),
     Lesson("11", "Common mistakes: exploit, then fix", 45,
            "forged tokens, CloudGoat's chain, takeovers, leaks; each fixed, then audited", "security"),
 )

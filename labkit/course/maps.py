@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import logging
 
-from ..cognito.durations import exact
 from .display import Diagram
 from .lessons import LESSONS, total_minutes
 
@@ -59,9 +58,11 @@ def _course_map_text() -> str:
     for lesson in LESSONS:
         lines.append(f"  {lesson.number}  {lesson.title:<{width}} {lesson.minutes:>3}  {lesson.learn}")
     total = total_minutes()
+    hours = f"{total // 60} h {total % 60:02d} min"       # "5 h 00 min": whole hours keep their minutes
     lines += ["", f"  00 starts; 01-05 are about user pools (who are you?); 06 about identity pools",
-              f"  (what may you do in AWS?); 08 about the hosted UI, OAuth 2.0 and Google;",
-              f"  11 breaks and fixes both. About {exact(60 * total)} in all."]
+              f"  (what may you do in AWS?); 08 signs users in through the hosted UI, OAuth 2.0 and",
+              f"  Google; 10 puts both behind an API's checks; 11 breaks and fixes both.",
+              f"  About {hours} in all."]
     return "\n".join(lines)
 
 
@@ -94,7 +95,7 @@ def course_map() -> Diagram:
         ax.text((left + right) / 2, y + h + 0.48, label, ha="center", va="bottom", fontsize=10,
                 fontweight="bold")
     total = total_minutes()
-    ax.text(width / 2, 0.25, f"About {exact(60 * total)} in all. Each notebook "
+    ax.text(width / 2, 0.25, f"About {total // 60} h {total % 60:02d} min in all. Each notebook "
             "starts its own lab and stands on its own; do them in order the first time.",
             ha="center", va="center", fontsize=9.5, color="#333333")
     return Diagram(figure, _course_map_text())
