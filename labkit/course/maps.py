@@ -7,7 +7,6 @@ ASCII art as text (``print``, ``repr``, nbval).
 from __future__ import annotations
 
 import logging
-import textwrap
 
 from .display import Diagram
 from .lessons import LESSONS, total_minutes
@@ -15,7 +14,7 @@ from .lessons import LESSONS, total_minutes
 __all__ = ["course_map", "cognito_map"]
 
 
-_COLOURS = {"start": "#e8e8e8", "user pools": "#d6e9f8", "identity pools": "#fde2c8", "security": "#f8d6d6",
+_COLOURS = {"start": "#e8e8e8", "user pools": "#d6e9f8", "identity pools": "#fde2c8", "hosted ui": "#e3f4e1", "security": "#f8d6d6",
             "app": "#eeeeee", "api": "#e3f4e1", "aws": "#f3e5f5"}
 
 
@@ -62,7 +61,8 @@ def _course_map_text() -> str:
     hours = f"{total // 60} h {total % 60:02d} min"       # "5 h 00 min": whole hours keep their minutes
     pools, identity = _numbers(_runs("user pools")), _numbers(_runs("identity pools"))
     lines += ["", f"  00 starts; {pools} are about user pools (who are you?); {identity} about identity pools",
-              f"  (what may you do in AWS?); 10 puts both behind an API's checks; 11 breaks and fixes both.",
+              f"  (what may you do in AWS?); 08 signs users in through the hosted UI, OAuth 2.0 and",
+              f"  Google; 10 puts both behind an API's checks; 11 breaks and fixes both.",
               f"  About {hours} in all."]
     return "\n".join(lines)
 
@@ -88,6 +88,8 @@ def _numbers(runs: list[list[int]]) -> str:
 
 def course_map() -> Diagram:
     """The lessons, in order, grouped by the part of Cognito they are about."""
+    import textwrap
+
     w, h, gap, y = 1.78, 1.45, 0.18, 0.75
     width, height = max(14.0, 0.4 + len(LESSONS) * (w + gap) - gap), 3.3
     figure, ax = _figure(width, height)
@@ -95,14 +97,14 @@ def course_map() -> Diagram:
     for x, lesson in zip(xs, LESSONS):
         title = (lesson.title.replace(" vs ", "\nvs ").replace(", sign-in", ",\nsign-in")
                  .replace(": ", ":\n"))
-        if len(title) > 30 and "\n" not in title:      # a long title in three short lines (07's)
-            title = "\n".join(textwrap.wrap(title, 17)[:3])
+        if max(len(line) for line in title.splitlines()) > 18:
+            title = textwrap.fill(lesson.title, 16)
         _box(ax, x, y, w, h, f"{lesson.number}\n{title}\n{lesson.minutes} min",
              _COLOURS[lesson.part], size=9.5)
     for a, b in zip(xs, xs[1:]):
         _arrow(ax, (a + w + 0.01, y + h / 2), (b - 0.01, y + h / 2))
     spans = {"user pools": "User pools: who are you?  (sign-in, MFA, JWTs)",
-             "identity pools": "Identity pools", "security": "Security"}
+             "identity pools": "Identity pools", "hosted ui": "Hosted UI, OAuth", "security": "Security"}
     for part, label, idx in ((p, l, run) for p, l in spans.items() for run in _runs(p)):
         if len(idx) == 1:
             label = label.split(":")[0]          # one lesson's box is too narrow for the long label
