@@ -285,6 +285,57 @@ def handler(event, context):
     assert event["version"] == "2" and event["request"]["scopes"] == ["aws.cognito.signin.user.admin"]
 
 
+M2M_CLAIMS = """
+def handler(event, context):
+    record(event)
+    event["response"]["claimsAndScopeOverrideDetails"] = {
+        "accessTokenGeneration": {"claimsToAddOrOverride": {"tenant_id": "acme", "sub": "forged"},
+                                  "scopesToSuppress": ["orders/write"]}}
+    return event
+"""
+
+
+@pytest.mark.parametrize("version", ["V2_0", "V3_0"])
+def test_only_a_v3_trigger_customises_client_credentials_tokens(lab, version):
+    """Pre token generation guide: "Version three event responses apply to access tokens from user
+    authentication and machine authentication [client credentials] ... Aside from the circumstances
+    of the resulting access tokens, version two and three events are identical." V3_0 sees the M2M
+    token (triggerSource TokenGeneration_ClientCredentials, version "3", no user) and can add claims
+    and drop scopes; V2_0 is not invoked for it. Reserved claims (sub) keep their values."""
+    import base64
+    import urllib.parse
+    import urllib.request
+
+    arn = deploy(lab, M2M_CLAIMS)
+    idp, pool_id, _ = make_pool(lab, {"PreTokenGenerationConfig": {"LambdaVersion": version, "LambdaArn": arn}})
+    prefix = f"m2m-{version.lower().replace('_', '')}-{next(_names)}"
+    idp.create_user_pool_domain(UserPoolId=pool_id, Domain=prefix)
+    idp.create_resource_server(UserPoolId=pool_id, Identifier="orders", Name="orders",
+                               Scopes=[{"ScopeName": "read", "ScopeDescription": "r"},
+                                       {"ScopeName": "write", "ScopeDescription": "w"}])
+    machine = idp.create_user_pool_client(
+        UserPoolId=pool_id, ClientName="job", GenerateSecret=True, AllowedOAuthFlows=["client_credentials"],
+        AllowedOAuthScopes=["orders/read", "orders/write"], AllowedOAuthFlowsUserPoolClient=True)["UserPoolClient"]
+    basic = base64.b64encode(f"{machine['ClientId']}:{machine['ClientSecret']}".encode()).decode()
+    request = urllib.request.Request(
+        f"{lab.domain_url(prefix)}/oauth2/token", method="POST",
+        data=urllib.parse.urlencode({"grant_type": "client_credentials"}).encode(),
+        headers={"Authorization": f"Basic {basic}", "Content-Type": "application/x-www-form-urlencoded"})
+    with urllib.request.urlopen(request, timeout=10) as response:
+        token = claims(json.loads(response.read())["access_token"])
+    assert token["sub"] == machine["ClientId"]
+    if version == "V2_0":
+        assert events(lab, arn) == [] and "tenant_id" not in token
+        assert sorted(token["scope"].split()) == ["orders/read", "orders/write"]
+        return
+    assert token["tenant_id"] == "acme" and token["scope"].split() == ["orders/read"]
+    (event,) = events(lab, arn)
+    assert event["version"] == "3" and event["triggerSource"] == "TokenGeneration_ClientCredentials"
+    assert event["userName"] is None and event["request"]["userAttributes"] == {}
+    assert sorted(event["request"]["scopes"]) == ["orders/read", "orders/write"]
+    assert event["callerContext"]["clientId"] == machine["ClientId"]
+
+
 # -- custom message ---------------------------------------------------------------------------------
 CUSTOM_MESSAGE = """
 def handler(event, context):

@@ -430,6 +430,9 @@ class CognitoAuthorizationServer(AuthorizationServer):
         claims = {"sub": client.client.id, "token_use": "access", "scope": " ".join(scopes),
                   "auth_time": now, "iss": self.idp.lab.issuer(self.pool.id), "exp": now + ttl, "iat": now,
                   "version": 2, "jti": self.idp.uuid(), "client_id": client.client.id}
+        from . import triggers
+
+        triggers.pre_token_generation_machine(self.idp, self.pool, client.client, claims)
         access_token = self.idp.keys.key_for(self.pool.id, "access").sign(claims)
         return {"access_token": access_token, "expires_in": ttl, "token_type": "Bearer"}
 

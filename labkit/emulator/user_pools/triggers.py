@@ -279,7 +279,35 @@ def pre_token_generation(state, pool, client, user, source: str, id_claims: dict
     if v2:
         request["scopes"] = access_claims.get("scope", "").split()
     response = invoke(state, pool, "PreTokenGeneration", source, username=user.username, client_id=client.id,
-                      request=request, event_version="2" if v2 else "1")
+                      request=request, event_version=_EVENT_VERSION.get(version, "1"))
+    _apply_token_response(response, v2, id_claims, access_claims)
+
+
+#: LambdaVersion → the event's ``version`` field.
+_EVENT_VERSION = {"V1_0": "1", "V2_0": "2", "V3_0": "3"}
+
+
+def pre_token_generation_machine(state, pool, client, access_claims: dict) -> None:
+    """The client-credentials (M2M) access token: only a V3_0 trigger sees it.
+
+    Developer guide, pre token generation: "Version three event responses apply to access tokens
+    from user authentication and machine authentication, where automated systems authorize access
+    token requests with app client secrets. Aside from the circumstances of the resulting access
+    tokens, version two and three events are identical." There is no user: ``userName`` is null,
+    ``userAttributes`` and the group configuration are empty, and there is no ID token to change.
+    """
+    found = configured(pool, "PreTokenGeneration")
+    if found is None or found[1] != "V3_0":
+        return
+    request = {"userAttributes": {},
+               "groupConfiguration": {"groupsToOverride": [], "iamRolesToOverride": [], "preferredRole": None},
+               "scopes": access_claims.get("scope", "").split(), "clientMetadata": client_metadata()}
+    response = invoke(state, pool, "PreTokenGeneration", "TokenGeneration_ClientCredentials", username=None,
+                      client_id=client.id, request=request, event_version="3")
+    _apply_token_response(response, True, {}, access_claims)
+
+
+def _apply_token_response(response, v2: bool, id_claims: dict, access_claims: dict) -> None:
     if not response:
         return
     key = "claimsAndScopeOverrideDetails" if v2 else "claimsOverrideDetails"
