@@ -28,9 +28,9 @@ from .state import (FORGOT_PASSWORD_CODE_TTL, SIGN_UP_CODE_TTL, AccessRecord, Ch
                     CodeRecord, IdpState, RefreshRecord, SRPAttempt, TotpSecret)
 
 USER_FLOWS = {AuthFlow.USER_SRP_AUTH, AuthFlow.USER_PASSWORD_AUTH, AuthFlow.REFRESH_TOKEN_AUTH,
-              AuthFlow.REFRESH_TOKEN, AuthFlow.CUSTOM_AUTH}
+              AuthFlow.REFRESH_TOKEN, AuthFlow.CUSTOM_AUTH, AuthFlow.USER_AUTH}
 ADMIN_FLOWS = {AuthFlow.ADMIN_USER_PASSWORD_AUTH, AuthFlow.ADMIN_NO_SRP_AUTH, AuthFlow.REFRESH_TOKEN_AUTH,
-               AuthFlow.REFRESH_TOKEN, AuthFlow.USER_SRP_AUTH, AuthFlow.CUSTOM_AUTH}
+               AuthFlow.REFRESH_TOKEN, AuthFlow.USER_SRP_AUTH, AuthFlow.CUSTOM_AUTH, AuthFlow.USER_AUTH}
 # Which ExplicitAuthFlows value enables each AuthFlow (legacy names map to their ALLOW_ twins).
 FLOW_PERMISSION = {
     AuthFlow.USER_SRP_AUTH: ExplicitAuthFlow.ALLOW_USER_SRP_AUTH,
@@ -40,6 +40,9 @@ FLOW_PERMISSION = {
     AuthFlow.CUSTOM_AUTH: ExplicitAuthFlow.ALLOW_CUSTOM_AUTH,
     AuthFlow.ADMIN_USER_PASSWORD_AUTH: ExplicitAuthFlow.ALLOW_ADMIN_USER_PASSWORD_AUTH,
     AuthFlow.ADMIN_NO_SRP_AUTH: ExplicitAuthFlow.ALLOW_ADMIN_USER_PASSWORD_AUTH,
+    # choice-based sign-in (labkit.emulator.user_pools.passwordless); it also does password and SRP
+    # sign-in without ALLOW_USER_PASSWORD_AUTH / ALLOW_USER_SRP_AUTH
+    AuthFlow.USER_AUTH: ExplicitAuthFlow.ALLOW_USER_AUTH,
 }
 # The ExplicitAuthFlows names from before the ALLOW_ prefix, still accepted.
 LEGACY_FLOW_NAMES = {"USER_PASSWORD_AUTH": ExplicitAuthFlow.ALLOW_USER_PASSWORD_AUTH,
@@ -245,12 +248,17 @@ def _sign_up_channel(pool) -> str | None:
 def after_sign_up(state: IdpState, pool, client, user) -> dict:
     """SignUp: moto created the user; Cognito sends a code to an auto-verified attribute (not when the
     pre sign-up trigger confirmed the user already)."""
+    from . import passwordless
+
+    # a client with ALLOW_USER_AUTH gets a Session to pass on to ConfirmSignUp (SignUp reference)
+    session = passwordless.sign_up_session(state, pool, client, user)
+    extra = {"Session": session} if session else {}
     if _status(user) == "CONFIRMED":
-        return {"UserConfirmed": True, "UserSub": user.id}
+        return {"UserConfirmed": True, "UserSub": user.id, **extra}
     if not _auto_verified(pool) or not (_attr(user, "email") or _attr(user, "phone_number")):
-        return {"UserConfirmed": False, "UserSub": user.id}
+        return {"UserConfirmed": False, "UserSub": user.id, **extra}
     details = _send_code(state, pool, user, "sign-up", SIGN_UP_CODE_TTL, prefer=_sign_up_channel(pool))
-    return {"UserConfirmed": False, "UserSub": user.id, "CodeDeliveryDetails": details}
+    return {"UserConfirmed": False, "UserSub": user.id, "CodeDeliveryDetails": details, **extra}
 
 
 def confirm_sign_up(state: IdpState, backend, params: dict) -> dict:
@@ -270,8 +278,12 @@ def confirm_sign_up(state: IdpState, backend, params: dict) -> dict:
     state.first_sign_in_pending.add((pool.id, user.username))
     # After the confirmation took effect: a failing trigger's error reaches the caller, the user stays
     # confirmed (the trigger cannot undo what already happened).
+    # With SignUp's Session, a Session that signs the user in with USER_AUTH (ConfirmSignUp reference).
+    from . import passwordless
+
+    session = passwordless.confirm_sign_up_session(state, pool, client, user, params.get("Session"))
     triggers.post_confirmation(state, pool, user, "PostConfirmation_ConfirmSignUp")
-    return {}
+    return {"Session": session} if session else {}
 
 
 def resend_confirmation_code(state: IdpState, backend, params: dict) -> dict:
@@ -858,6 +870,10 @@ def initiate_auth(state: IdpState, backend, params: dict, *, admin_pool_id: str 
         return _password_sign_in(state, pool, client, auth)
     if flow == AuthFlow.USER_SRP_AUTH:
         return _srp_start(state, pool, client, auth)
+    if flow == AuthFlow.USER_AUTH:
+        from . import passwordless
+
+        return passwordless.initiate_user_auth(state, backend, params, admin_pool_id=admin_pool_id)
     raise E.invalid_parameter(f"{flow} is answered by labkit.emulator.user_pools.custom_auth.")
 
 
