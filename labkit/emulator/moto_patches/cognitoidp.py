@@ -246,11 +246,15 @@ def _install_actions(lab) -> None:
     def initiate_auth(self, p, b):
         if p.get("AuthFlow") == "CUSTOM_AUTH":
             return custom_auth.initiate_auth(_state, b, p)
+        if p.get("AuthFlow") == "USER_AUTH":
+            return passwordless.initiate_user_auth(_state, b, p)
         return flows.initiate_auth(_state, b, p)
 
     def admin_initiate_auth(self, p, b):
         if p.get("AuthFlow") == "CUSTOM_AUTH":
             return custom_auth.initiate_auth(_state, b, p, admin_pool_id=p.get("UserPoolId"))
+        if p.get("AuthFlow") == "USER_AUTH":
+            return passwordless.initiate_user_auth(_state, b, p, admin_pool_id=p.get("UserPoolId"))
         return flows.initiate_auth(_state, b, p, admin_pool_id=p.get("UserPoolId"))
 
     def respond_to_auth_challenge(self, p, b):
@@ -331,10 +335,18 @@ def _install_actions(lab) -> None:
             raise
         user = pool._get_user(p.get("Username"))
         triggers.apply_sign_up_flags(user, flags)
-        return flows.after_sign_up(_state, pool, client, user)
+        result = flows.after_sign_up(_state, pool, client, user)
+        # a client with ALLOW_USER_AUTH gets a Session to pass on to ConfirmSignUp (SignUp reference)
+        session = passwordless.sign_up_session(_state, pool, client, user)
+        return {**result, "Session": session} if session else result
 
     def confirm_sign_up(self, p, b):
-        return flows.confirm_sign_up(_state, b, p)
+        result = flows.confirm_sign_up(_state, b, p)
+        # With SignUp's Session, one that signs the user in with USER_AUTH (ConfirmSignUp reference).
+        pool, client = flows.find_client(b, p.get("ClientId"))
+        user = pool._get_user(p.get("Username"))
+        session = passwordless.confirm_sign_up_session(_state, pool, client, user, p.get("Session")) if user else None
+        return {**result, "Session": session} if session else result
 
     def resend_confirmation_code(self, p, b):
         return flows.resend_confirmation_code(_state, b, p)

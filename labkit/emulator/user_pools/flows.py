@@ -248,17 +248,12 @@ def _sign_up_channel(pool) -> str | None:
 def after_sign_up(state: IdpState, pool, client, user) -> dict:
     """SignUp: moto created the user; Cognito sends a code to an auto-verified attribute (not when the
     pre sign-up trigger confirmed the user already)."""
-    from . import passwordless
-
-    # a client with ALLOW_USER_AUTH gets a Session to pass on to ConfirmSignUp (SignUp reference)
-    session = passwordless.sign_up_session(state, pool, client, user)
-    extra = {"Session": session} if session else {}
     if _status(user) == "CONFIRMED":
-        return {"UserConfirmed": True, "UserSub": user.id, **extra}
+        return {"UserConfirmed": True, "UserSub": user.id}
     if not _auto_verified(pool) or not (_attr(user, "email") or _attr(user, "phone_number")):
-        return {"UserConfirmed": False, "UserSub": user.id, **extra}
+        return {"UserConfirmed": False, "UserSub": user.id}
     details = _send_code(state, pool, user, "sign-up", SIGN_UP_CODE_TTL, prefer=_sign_up_channel(pool))
-    return {"UserConfirmed": False, "UserSub": user.id, "CodeDeliveryDetails": details, **extra}
+    return {"UserConfirmed": False, "UserSub": user.id, "CodeDeliveryDetails": details}
 
 
 def confirm_sign_up(state: IdpState, backend, params: dict) -> dict:
@@ -278,12 +273,8 @@ def confirm_sign_up(state: IdpState, backend, params: dict) -> dict:
     state.first_sign_in_pending.add((pool.id, user.username))
     # After the confirmation took effect: a failing trigger's error reaches the caller, the user stays
     # confirmed (the trigger cannot undo what already happened).
-    # With SignUp's Session, a Session that signs the user in with USER_AUTH (ConfirmSignUp reference).
-    from . import passwordless
-
-    session = passwordless.confirm_sign_up_session(state, pool, client, user, params.get("Session"))
     triggers.post_confirmation(state, pool, user, "PostConfirmation_ConfirmSignUp")
-    return {"Session": session} if session else {}
+    return {}
 
 
 def resend_confirmation_code(state: IdpState, backend, params: dict) -> dict:
@@ -870,11 +861,7 @@ def initiate_auth(state: IdpState, backend, params: dict, *, admin_pool_id: str 
         return _password_sign_in(state, pool, client, auth)
     if flow == AuthFlow.USER_SRP_AUTH:
         return _srp_start(state, pool, client, auth)
-    if flow == AuthFlow.USER_AUTH:
-        from . import passwordless
-
-        return passwordless.initiate_user_auth(state, backend, params, admin_pool_id=admin_pool_id)
-    raise E.invalid_parameter(f"{flow} is answered by labkit.emulator.user_pools.custom_auth.")
+    raise E.invalid_parameter(f"{flow} is answered by labkit.emulator.user_pools.custom_auth or .passwordless.")
 
 
 def respond_to_auth_challenge(state: IdpState, backend, params: dict, validate_password,
