@@ -406,3 +406,55 @@ def test_sign_up_without_allow_user_auth_has_no_session(lab):
     signed_up = pool.idp.sign_up(ClientId=pool.client_id, Username="erin", Password=PASSWORD,
                                  UserAttributes=[{"Name": "email", "Value": "erin@example.com"}])
     assert "Session" not in signed_up
+
+
+# -- passwordless users and their factors -----------------------------------------------------------------
+def test_sign_up_without_a_password_when_codes_are_offered(lab):
+    """SignUp ``Password``: "Users can sign up without a password when your user pool supports
+    passwordless sign-in with email or SMS OTPs"; such a user is offered codes, never a password."""
+    pool = make_pool(lab, factors=("PASSWORD", "EMAIL_OTP"))
+    pool.idp.sign_up(ClientId=pool.client_id, Username="fay",
+                     UserAttributes=[{"Name": "email", "Value": "fay@example.com"}])
+    response = pool.start("fay")
+    assert response["AvailableChallenges"] == ["EMAIL_OTP"]
+    fallback = pool.start("fay", PREFERRED_CHALLENGE="PASSWORD", PASSWORD=PASSWORD)
+    assert fallback["ChallengeName"] == "SELECT_CHALLENGE" and "AuthenticationResult" not in fallback
+    sent = pool.idp.respond_to_auth_challenge(ClientId=pool.client_id, ChallengeName="SELECT_CHALLENGE",
+                                              Session=response["Session"],
+                                              ChallengeResponses={"USERNAME": "fay", "ANSWER": "EMAIL_OTP"})
+    result = pool.idp.respond_to_auth_challenge(
+        ClientId=pool.client_id, ChallengeName="EMAIL_OTP", Session=sent["Session"],
+        ChallengeResponses={"USERNAME": "fay", "EMAIL_OTP_CODE": lab.inbox("fay@example.com").latest.code})
+    assert "AccessToken" in result["AuthenticationResult"]
+
+
+def test_sign_up_without_a_password_needs_passwordless_sign_in(lab):
+    """"You can only create a passwordless user when passwordless sign-in is available.\""""
+    pool = make_pool(lab, factors=("PASSWORD",))
+    with pytest.raises(ClientError) as excinfo:
+        pool.idp.sign_up(ClientId=pool.client_id, Username="gus",
+                         UserAttributes=[{"Name": "email", "Value": "gus@example.com"}])
+    assert _error(excinfo)[0] == "InvalidParameterException"
+
+
+def test_get_user_auth_factors_lists_what_the_user_can_use(lab):
+    """GetUserAuthFactors: "The authentication types that are available to the user with USER_AUTH
+    sign-in", with the access token of the signed-in user."""
+    pool = make_pool(lab, factors=("PASSWORD", "EMAIL_OTP"))
+    token = pool.start(PREFERRED_CHALLENGE="PASSWORD", PASSWORD=PASSWORD)["AuthenticationResult"]["AccessToken"]
+    factors = pool.idp.get_user_auth_factors(AccessToken=token)
+    assert factors["Username"] == "alice"
+    assert factors["ConfiguredUserAuthFactors"] == ["PASSWORD", "EMAIL_OTP"]
+    assert factors["UserMFASettingList"] == []
+
+
+def test_admin_initiate_auth_does_user_auth_too(lab):
+    """AdminInitiateAuth AuthFlow USER_AUTH (API reference: the same choice-based entry point)."""
+    pool = make_pool(lab)
+    response = pool.idp.admin_initiate_auth(UserPoolId=pool.pool_id, ClientId=pool.client_id, AuthFlow="USER_AUTH",
+                                            AuthParameters={"USERNAME": "alice"})
+    assert response["ChallengeName"] == "SELECT_CHALLENGE"
+    result = pool.idp.admin_respond_to_auth_challenge(
+        UserPoolId=pool.pool_id, ClientId=pool.client_id, ChallengeName="SELECT_CHALLENGE", Session=response["Session"],
+        ChallengeResponses={"USERNAME": "alice", "ANSWER": "PASSWORD", "PASSWORD": PASSWORD})
+    assert "AccessToken" in result["AuthenticationResult"]

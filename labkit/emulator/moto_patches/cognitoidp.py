@@ -304,6 +304,9 @@ def _install_actions(lab) -> None:
     def complete_web_authn_registration(self, p, b):
         return passkeys.complete_registration(_state, b, p)
 
+    def get_user_auth_factors(self, p, b):
+        return passwordless.get_user_auth_factors(_state, b, p)
+
     def list_web_authn_credentials(self, p, b):
         return passkeys.list_credentials(_state, b, p)
 
@@ -315,6 +318,12 @@ def _install_actions(lab) -> None:
         flows.check_secret_hash(client, p.get("Username"), p.get("SecretHash"))
         # the schema and the app client's WriteAttributes decide which attributes a user may give
         p["UserAttributes"] = attribute_updates.check_sign_up(b, pool, client, p)
+        passwordless_user = not p.get("Password")
+        if passwordless_user:
+            # A user without a password signs in with one-time codes only. moto needs one: it gets
+            # a throw-away that is forgotten (no verifier kept) as soon as the user exists.
+            passwordless.check_passwordless_sign_up(pool)
+            p["Password"] = flows.temporary_password(_state, pool)
         self.body = json.dumps(p)
         flags = {}
         if triggers.configured(pool, "PreSignUp") is not None:
@@ -334,6 +343,8 @@ def _install_actions(lab) -> None:
                 raise E.CognitoError("UsernameExistsException", "User already exists") from None
             raise
         user = pool._get_user(p.get("Username"))
+        if passwordless_user:
+            user.password = None
         triggers.apply_sign_up_flags(user, flags)
         result = flows.after_sign_up(_state, pool, client, user)
         # a client with ALLOW_USER_AUTH gets a Session to pass on to ConfirmSignUp (SignUp reference)
@@ -520,7 +531,7 @@ def _install_actions(lab) -> None:
         "set_user_pool_mfa_config": set_user_pool_mfa_config, "get_user_pool_mfa_config": get_user_pool_mfa_config,
         "start_web_authn_registration": start_web_authn_registration,
         "complete_web_authn_registration": complete_web_authn_registration,
-        "list_web_authn_credentials": list_web_authn_credentials,
+        "list_web_authn_credentials": list_web_authn_credentials, "get_user_auth_factors": get_user_auth_factors,
         "delete_web_authn_credential": delete_web_authn_credential,
     }
     for name, handler in handlers.items():

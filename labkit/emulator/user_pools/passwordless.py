@@ -48,7 +48,7 @@ from . import flows, plans
 from .state import OTP_DIGITS, ChallengeSession, IdpState, SignUpSession
 
 __all__ = ["initiate_user_auth", "respond", "available_challenges", "CHALLENGES", "RESPONSES", "sign_up_session",
-           "confirm_sign_up_session"]
+           "confirm_sign_up_session", "check_passwordless_sign_up", "get_user_auth_factors"]
 
 # The challenges USER_AUTH can offer, in the order Cognito lists factors.
 CHALLENGES = (Challenge.PASSWORD, Challenge.PASSWORD_SRP, Challenge.EMAIL_OTP, Challenge.SMS_OTP,
@@ -341,3 +341,33 @@ def _sign_in_after_sign_up(state: IdpState, pool, client, username: str, session
     if not user.enabled:
         raise E.not_authorized(E.USER_DISABLED)
     return flows._mfa_step(state, pool, client, user)
+
+
+# -- passwordless users -----------------------------------------------------------------------------
+def check_passwordless_sign_up(pool) -> None:
+    """SignUp without a password: "You can only create a passwordless user when passwordless sign-in
+    is available" (SignUp ``Password``), i.e. EMAIL_OTP or SMS_OTP among the pool's first factors."""
+    if not {AuthFactor.EMAIL_OTP, AuthFactor.SMS_OTP} & set(plans.allowed_first_factors(pool)):
+        raise E.invalid_parameter("A password is required: this user pool offers no passwordless sign-in "
+                                  "(EMAIL_OTP or SMS_OTP in Policies.SignInPolicy.AllowedFirstAuthFactors).")
+
+
+def get_user_auth_factors(state: IdpState, backend, params: dict) -> dict:
+    """GetUserAuthFactors: the signed-in user's USER_AUTH options and MFA settings."""
+    record = flows.check_access_token(state, backend, params.get("AccessToken"))
+    pool = flows.find_pool(backend, record.pool_id)
+    user = pool._get_user(record.username)
+    factors = []
+    for challenge in available_challenges(state, pool, user):
+        factor = _FACTOR_OF[challenge]
+        if factor not in factors:
+            factors.append(factor)
+    totp = user.software_token_mfa_enabled and (pool.id, user.username) in state.totp
+    sms = user.sms_mfa_enabled and bool(flows._attr(user, "phone_number"))
+    if totp:
+        factors.append("SOFTWARE_TOKEN")
+    result = {"Username": user.username, "ConfiguredUserAuthFactors": factors,
+              "UserMFASettingList": [name for name, on in (("SMS_MFA", sms), ("SOFTWARE_TOKEN_MFA", totp)) if on]}
+    if user.preferred_mfa_setting in ("SMS_MFA", "SOFTWARE_TOKEN_MFA"):
+        result["PreferredMfaSetting"] = user.preferred_mfa_setting
+    return result
