@@ -458,3 +458,53 @@ def test_admin_initiate_auth_does_user_auth_too(lab):
         UserPoolId=pool.pool_id, ClientId=pool.client_id, ChallengeName="SELECT_CHALLENGE", Session=response["Session"],
         ChallengeResponses={"USERNAME": "alice", "ANSWER": "PASSWORD", "PASSWORD": PASSWORD})
     assert "AccessToken" in result["AuthenticationResult"]
+
+
+# -- password history (an Essentials feature) ---------------------------------------------------------------
+def _pool_with_history(lab, size):
+    idp = lab.client("cognito-idp")
+    pool_id = idp.create_user_pool(PoolName="history", Policies={"PasswordPolicy": {
+        "MinimumLength": 8, "PasswordHistorySize": size}})["UserPool"]["Id"]
+    client_id = idp.create_user_pool_client(UserPoolId=pool_id, ClientName="web",
+                                            ExplicitAuthFlows=["ALLOW_USER_PASSWORD_AUTH"])["UserPoolClient"]["ClientId"]
+    idp.admin_create_user(UserPoolId=pool_id, Username="alice", MessageAction="SUPPRESS")
+    idp.admin_set_user_password(UserPoolId=pool_id, Username="alice", Password="First-Pass-1", Permanent=True)
+    return idp, pool_id, client_id
+
+
+def test_password_history_refuses_a_recent_password(lab):
+    """PasswordHistorySize n: "Users can't set a password that matches any of n previous passwords"
+    (PasswordHistoryPolicyViolationException), through ChangePassword and AdminSetUserPassword."""
+    idp, pool_id, client_id = _pool_with_history(lab, 2)
+    token = idp.initiate_auth(ClientId=client_id, AuthFlow="USER_PASSWORD_AUTH", AuthParameters={
+        "USERNAME": "alice", "PASSWORD": "First-Pass-1"})["AuthenticationResult"]["AccessToken"]
+    idp.change_password(AccessToken=token, PreviousPassword="First-Pass-1", ProposedPassword="Second-Pass-2")
+    for reused in ("First-Pass-1", "Second-Pass-2"):
+        with pytest.raises(ClientError) as excinfo:
+            idp.change_password(AccessToken=token, PreviousPassword="Second-Pass-2", ProposedPassword=reused)
+        assert _error(excinfo)[0] == "PasswordHistoryPolicyViolationException"
+    with pytest.raises(ClientError) as excinfo:
+        idp.admin_set_user_password(UserPoolId=pool_id, Username="alice", Password="First-Pass-1", Permanent=True)
+    assert _error(excinfo)[0] == "PasswordHistoryPolicyViolationException"
+    idp.change_password(AccessToken=token, PreviousPassword="Second-Pass-2", ProposedPassword="Third-Pass-3")
+    # only the last two are remembered: the first may come back now
+    idp.admin_set_user_password(UserPoolId=pool_id, Username="alice", Password="First-Pass-1", Permanent=True)
+
+
+def test_without_password_history_a_password_may_be_reused(lab):
+    """PasswordHistorySize 0 (the default): no history."""
+    idp, pool_id, _ = _pool_with_history(lab, 0)
+    idp.admin_set_user_password(UserPoolId=pool_id, Username="alice", Password="First-Pass-1", Permanent=True)
+
+
+def test_a_reused_password_does_not_burn_the_reset_code(lab):
+    """ConfirmForgotPassword with a recent password is refused before the code is used up."""
+    idp, pool_id, client_id = _pool_with_history(lab, 3)
+    idp.admin_update_user_attributes(UserPoolId=pool_id, Username="alice", UserAttributes=[
+        {"Name": "email", "Value": "alice@example.com"}, {"Name": "email_verified", "Value": "true"}])
+    idp.forgot_password(ClientId=client_id, Username="alice")
+    code = lab.inbox("alice@example.com").latest.code
+    with pytest.raises(ClientError) as excinfo:
+        idp.confirm_forgot_password(ClientId=client_id, Username="alice", ConfirmationCode=code, Password="First-Pass-1")
+    assert _error(excinfo)[0] == "PasswordHistoryPolicyViolationException"
+    idp.confirm_forgot_password(ClientId=client_id, Username="alice", ConfirmationCode=code, Password="Fresh-Pass-4")

@@ -163,6 +163,8 @@ class IdpState:
     decoy_key: bytes = field(default_factory=lambda: secrets.token_bytes(32))   # shapes decoy challenges
     # (pool, user) -> (salt, verifier v = g^x, sha256 of x): never the password itself
     srp_verifiers: dict[tuple[str, str], tuple[bytes, int, bytes]] = field(default_factory=dict)
+    # (pool, user) -> [(salt, sha256 of x), …] of the passwords they had, newest first (PasswordHistorySize)
+    password_history: dict[tuple[str, str], list[tuple[bytes, bytes]]] = field(default_factory=dict)
     # (pool, user's sub) -> {"email": new value, …}: changes waiting for verification
     # (UserAttributeUpdateSettings.AttributesRequireVerificationBeforeUpdate)
     pending_attributes: dict[tuple[str, str], dict[str, str]] = field(default_factory=dict)
