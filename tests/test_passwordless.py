@@ -508,3 +508,19 @@ def test_a_reused_password_does_not_burn_the_reset_code(lab):
         idp.confirm_forgot_password(ClientId=client_id, Username="alice", ConfirmationCode=code, Password="First-Pass-1")
     assert _error(excinfo)[0] == "PasswordHistoryPolicyViolationException"
     idp.confirm_forgot_password(ClientId=client_id, Username="alice", ConfirmationCode=code, Password="Fresh-Pass-4")
+
+
+def test_codes_are_not_offered_to_a_user_with_mfa_active(lab):
+    """MFA optional, the user has TOTP on: a code as first factor would skip it, so only the password
+    (then SOFTWARE_TOKEN_MFA) is offered (Amplify's passwordless guide: "If a user has MFA configured,
+    passwordless sign-in options will not be available")."""
+    import pyotp
+
+    pool = make_pool(lab, mfa="OPTIONAL")
+    assert "EMAIL_OTP" in pool.start()["AvailableChallenges"]          # no factor yet: codes offered
+    token = pool.start(PREFERRED_CHALLENGE="PASSWORD", PASSWORD=PASSWORD)["AuthenticationResult"]["AccessToken"]
+    secret = pool.idp.associate_software_token(AccessToken=token)["SecretCode"]
+    pool.idp.verify_software_token(AccessToken=token, UserCode=pyotp.TOTP(secret).at(lab.clock.time()))
+    pool.idp.set_user_mfa_preference(AccessToken=token, SoftwareTokenMfaSettings={"Enabled": True, "PreferredMfa": True})
+    assert pool.start()["AvailableChallenges"] == ["PASSWORD", "PASSWORD_SRP"]
+    assert pool.start(PREFERRED_CHALLENGE="PASSWORD", PASSWORD=PASSWORD)["ChallengeName"] == "SOFTWARE_TOKEN_MFA"
