@@ -257,6 +257,9 @@ def test_a_one_time_code_signs_in(lab, challenge, address, answer_key):
     assert message.code in message.text
     result = pool.answer(sent, challenge, **{answer_key: message.code})
     assert "AccessToken" in result["AuthenticationResult"]
+    attrs = {a["Name"]: a["Value"] for a in
+             pool.idp.admin_get_user(UserPoolId=pool.pool_id, Username="alice")["UserAttributes"]}
+    assert attrs[("email" if "@" in address else "phone_number") + "_verified"] == "true"   # the code proved it
 
 
 def test_a_wrong_code_is_refused_and_the_session_stays(lab):
@@ -524,3 +527,20 @@ def test_codes_are_not_offered_to_a_user_with_mfa_active(lab):
     pool.idp.set_user_mfa_preference(AccessToken=token, SoftwareTokenMfaSettings={"Enabled": True, "PreferredMfa": True})
     assert pool.start()["AvailableChallenges"] == ["PASSWORD", "PASSWORD_SRP"]
     assert pool.start(PREFERRED_CHALLENGE="PASSWORD", PASSWORD=PASSWORD)["ChallengeName"] == "SOFTWARE_TOKEN_MFA"
+
+
+def test_email_codes_use_the_email_mfa_template_which_needs_essentials(lab):
+    """EmailMfaConfiguration "Includes the subject and body of the email message template for sign-in
+    and MFA messages"; "To activate this setting, your user pool must be in the Essentials tier or higher"."""
+    pool = make_pool(lab)
+    pool.idp.set_user_pool_mfa_config(UserPoolId=pool.pool_id, EmailMfaConfiguration={
+        "Message": "Your Lab sign-in code: {####}", "Subject": "Sign in to the Lab"})
+    assert pool.idp.get_user_pool_mfa_config(UserPoolId=pool.pool_id)["EmailMfaConfiguration"]["Subject"] == \
+        "Sign in to the Lab"
+    pool.start(PREFERRED_CHALLENGE="EMAIL_OTP")
+    message = lab.inbox("alice@example.com").latest
+    assert message.text == f"Your Lab sign-in code: {message.code}" and message.subject == "Sign in to the Lab"
+    lite = lab.client("cognito-idp").create_user_pool(PoolName="lite", UserPoolTier="LITE")["UserPool"]["Id"]
+    with pytest.raises(ClientError) as excinfo:
+        pool.idp.set_user_pool_mfa_config(UserPoolId=lite, EmailMfaConfiguration={"Message": "{####}"})
+    assert _error(excinfo)[0] == "FeatureUnavailableInTierException"
