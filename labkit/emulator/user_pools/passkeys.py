@@ -28,7 +28,6 @@ import base64
 import hashlib
 import hmac
 import json
-from datetime import datetime, timezone
 from urllib.parse import urlsplit
 
 from ...cognito.names import AuthFactor, Challenge, FeaturePlan
@@ -265,7 +264,7 @@ def list_credentials(state: IdpState, backend, params: dict) -> dict:
         "CredentialId": _b64url(c.credential_id), "FriendlyCredentialName": c.name, "RelyingPartyId": c.rp_id,
         **({"AuthenticatorAttachment": c.attachment} if c.attachment else {}),
         "AuthenticatorTransports": list(c.transports),
-        "CreatedAt": datetime.fromtimestamp(c.created_at, tz=timezone.utc).timestamp()} for c in page]}
+        "CreatedAt": c.created_at} for c in page]}       # epoch seconds on the lab clock
     if start + limit < len(credentials):
         result["NextToken"] = str(start + limit)
     return result

@@ -40,9 +40,8 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import json
 
-from ...cognito.names import AuthFactor, AuthFlow, Challenge, FeaturePlan
+from ...cognito.names import AuthFactor, Challenge, FeaturePlan
 from .. import errors as E
 from . import flows, plans
 from .state import OTP_DIGITS, ChallengeSession, IdpState, SignUpSession
