@@ -2,7 +2,7 @@
 import importlib
 import sys
 
-MODULES = ["bench_lab", "bench_cold_start", "bench_srp", "bench_tokens", "bench_lambda"]
+MODULES = ["bench_lab", "bench_cold_start", "bench_srp", "bench_tokens", "bench_lambda", "bench_node_verify"]
 
 
 def main() -> int:

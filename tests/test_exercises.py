@@ -559,7 +559,9 @@ def test_diagrams_are_png_and_ascii():
 
 
 def test_course_lessons():
-    assert [lesson.number for lesson in course.LESSONS] == ["00", "01", "02", "03", "04", "05", "06"]
+    numbers = [lesson.number for lesson in course.LESSONS]
+    assert numbers[:7] == ["00", "01", "02", "03", "04", "05", "06"]
+    assert numbers == sorted(set(numbers))          # in order, each once (later lessons may skip numbers)
     assert all(lesson.minutes > 0 and lesson.minutes % 5 == 0 for lesson in course.LESSONS)   # rounded estimates
 
 

@@ -68,6 +68,7 @@ from ..cognito.jwt import (
     JwtVerificationError,
     UnknownKey,
     Verification,
+    WrongTokenUse,
     check_signature,
     check_token_use,
     pool_id_of_issuer,
@@ -76,6 +77,7 @@ from ..cognito.jwt import (
     require_scopes,
 )
 
+from ..cognito.display import Table
 from .forgeries import hs256_signature, pem_of
 
 __all__ = ["start_protected_api", "ProtectedApi", "ApiResponse", "VULNERABILITIES", "vulnerable_verifier"]
@@ -112,6 +114,17 @@ SERVICE_KID = "service-2024"          # the one legitimate key file of the kid_p
 _MAX_KEY_BYTES = 64 * 1024
 
 ADMIN_GROUP = "admin"
+#: The routes a scope or a Cognito check can be set on.
+ROUTES = ("/hello", "/me", "/admin", "/photos", "/session")
+
+
+def _scope_tuple(value: Any, what: str) -> tuple[str, ...] | None:
+    if value is None:
+        return None
+    values = (value,) if isinstance(value, str) else tuple(value)
+    if not values or not all(isinstance(v, str) and v for v in values):
+        raise ValueError(f"{what} must be a scope string or a non-empty list of them, not {value!r}")
+    return values
 
 
 # -- the broken checks: each is the bug a real API might ship -------------------------------------
@@ -145,7 +158,10 @@ def _rs256_with(v: Verification, jwk: Any, source: str) -> None:
 
     try:
         key = pyjwt.PyJWK(jwk, algorithm=ALGORITHM).key
-        pyjwt.decode(v.token, key, algorithms=[ALGORITHM], options={"verify_aud": False, "verify_exp": False})
+        # Only the signature here: time claims are the verifier's own checks, on the lab clock
+        # (PyJWT would compare iat with the wall clock, and refuse tokens of a lab clock moved on).
+        pyjwt.decode(v.token, key, algorithms=[ALGORITHM],
+                     options={"verify_aud": False, "verify_exp": False, "verify_iat": False, "verify_nbf": False})
     except (pyjwt.PyJWTError, TypeError, ValueError) as exc:
         raise InvalidSignature(f"RS256 signature does not match the key from {source} ({exc})",
                                header=v.header) from None
@@ -336,7 +352,11 @@ class ProtectedApi:
     """A running protected API: ``.url``, ``.call(path, token)``, ``.stop()``. Stops with the lab."""
 
     def __init__(self, lab: Any, user_pool_id: str, client_ids: tuple[str, ...], verifier: CognitoVerifier,
-                 flags: dict[str, bool], required_scopes: tuple[str, ...] | None) -> None:
+                 flags: dict[str, bool], required_scopes: tuple[str, ...] | None, *,
+                 route_scopes: dict[str, tuple[str, ...]] | None = None, authorizer: str = "verifier",
+                 id_verifier: CognitoVerifier | None = None, revoked_sessions: Any = None,
+                 ask_cognito: tuple[str, ...] = (), photos: list[dict] | None = None,
+                 photo_rules: Any = None) -> None:
         from werkzeug.serving import WSGIRequestHandler, make_server
 
         class QuietHandler(WSGIRequestHandler):
@@ -351,6 +371,14 @@ class ProtectedApi:
         self.verifier = verifier
         self.flags = dict(flags)
         self.required_scopes = required_scopes
+        self.route_scopes = dict(route_scopes or {})
+        self.authorizer = authorizer
+        self.id_verifier = id_verifier
+        self.revoked_sessions = revoked_sessions
+        self.ask_cognito = tuple(ask_cognito)
+        self.photos = photos
+        self.photo_rules = photo_rules
+        self._idp = None
         self._stop_lock = threading.Lock()
         self._server = make_server("127.0.0.1", 0, _make_app(self), threaded=True,
                                    request_handler=QuietHandler)
@@ -358,6 +386,29 @@ class ProtectedApi:
         self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
                                         name=f"labkit-api-{self._server.server_port}", daemon=True)
         self._thread.start()
+
+    def scopes_for(self, path: str) -> tuple[str, ...] | None:
+        """The OAuth scopes ``path`` requires (one of them), or ``None``."""
+        return self.route_scopes.get(path, self.required_scopes)
+
+    def token_use_for(self, path: str) -> str:
+        """Which token ``path`` takes: ``"access"``, or ``"id"`` on a route without scopes of an
+        ``authorizer="api_gateway"`` API."""
+        from .api_security import authorizer_rule
+
+        return authorizer_rule(self.scopes_for(path)) if self.authorizer == "api_gateway" else "access"
+
+    def routes(self) -> Table:
+        """Each route: the token it takes, the scopes and group it requires, whether it asks Cognito."""
+        rows = []
+        for path, group in (("/hello", None), ("/me", None), ("/admin", ADMIN_GROUP), ("/photos", None)):
+            if path == "/photos" and self.photos is None:
+                continue
+            scopes = self.scopes_for(path)
+            rows.append([path, f"{self.token_use_for(path)} token", " or ".join(scopes) if scopes else "-",
+                         group or "-", "yes" if path in self.ask_cognito else "no"])
+        return Table(["route", "takes", "scope (one of)", "group", "asks Cognito"], rows,
+                     title=f"Routes of {self.url} (authorizer={self.authorizer!r})")
 
     @property
     def vulnerabilities(self) -> list[str]:
@@ -367,6 +418,13 @@ class ProtectedApi:
     @property
     def running(self) -> bool:
         return self._server is not None
+
+    @property
+    def idp(self):
+        """The cognito-idp client the ``ask_cognito`` routes call GetUser with."""
+        if self._idp is None:
+            self._idp = self.lab.client("cognito-idp")
+        return self._idp
 
     def stop(self) -> None:
         """Stop the server and free the port. Idempotent; the lab calls it when it stops."""
@@ -442,22 +500,37 @@ def _make_app(api: ProtectedApi):
     def authorize(groups: Iterable[str] | None = None):
         """(claims, None) for a good token, else (None, the 401/403 response)."""
         header = request.headers.get("Authorization", "").strip()
+        path = request.path
+        token_use = api.token_use_for(path)
         if not header:
-            return None, reject(401, None, "no token: send 'Authorization: Bearer <access token>'",
+            return None, reject(401, None, f"no token: send 'Authorization: Bearer <{token_use.replace('id', 'ID')} token>'",
                                 "MissingToken")
         # API Gateway's Cognito authorizer takes the raw token; most clients send "Bearer <token>".
         token = header[7:].strip() if header[:7].lower() == "bearer " else header
+        scopes = api.scopes_for(path)
         try:
-            claims = api.verifier.verify(token)
-            if api.required_scopes:
-                require_scopes(claims, api.required_scopes)
+            if token_use == "id":
+                claims = api.id_verifier.verify(token)
+            else:
+                claims = api.verifier.verify(token)
+                if scopes:
+                    require_scopes(claims, scopes)
             if groups:
                 require_groups(claims, groups)
+            if api.revoked_sessions is not None:
+                api.revoked_sessions.check(claims)
+            if path in api.ask_cognito:
+                from .api_security import ask_cognito
+
+                ask_cognito(api.idp, token)
         except JwtVerificationError as error:
             status = 403 if isinstance(error, InsufficientPermissions) else 401
-            scope = " ".join(api.required_scopes) if status == 403 and api.required_scopes else None
-            return None, reject(status, error.www_authenticate_error, str(error), type(error).__name__,
-                                scope)
+            description = str(error)
+            if api.authorizer == "api_gateway" and isinstance(error, WrongTokenUse):
+                description += (" (API Gateway's Cognito authorizer: an ID token on a method without OAuth "
+                                "scopes, an access token on a method with scopes)")
+            scope = " ".join(scopes) if status == 403 and scopes else None
+            return None, reject(status, error.www_authenticate_error, description, type(error).__name__, scope)
         return claims, None
 
     def username(claims: dict) -> str | None:
@@ -468,6 +541,8 @@ def _make_app(api: ProtectedApi):
         return jsonify({"routes": {"/hello": "any valid access token",
                                    "/me": "your sub, username and groups",
                                    "/admin": f"group {ADMIN_GROUP!r} required",
+                                   **({"/photos": "the photos, each field only for whom it is meant"}
+                                      if api.photos is not None else {}),
                                    **({"/session": "your access token for an HS256 session token"}
                                       if api.flags.get("weak_session_secret") else {})},
                         "user_pool_id": api.user_pool_id,
@@ -508,6 +583,18 @@ def _make_app(api: ProtectedApi):
             token = pyjwt.encode(claims, WEAK_SESSION_SECRET, algorithm="HS256", headers={"kid": SESSION_KID})
         return jsonify({"session_token": token})
 
+    @app.get("/photos")
+    def photos():
+        """AppSync-style field rules: each photo with the fields this caller may read."""
+        if api.photos is None:
+            return jsonify({"message": "Not Found"}), 404
+        claims, denied = authorize()
+        if denied is not None:
+            return denied
+        if api.photo_rules is None:
+            return jsonify(api.photos)
+        return jsonify([api.photo_rules.resolve(photo, claims) for photo in api.photos])
+
     @app.get("/admin")
     def admin():
         claims, denied = authorize(groups=[ADMIN_GROUP])
@@ -525,11 +612,17 @@ def start_protected_api(lab: Any, *, user_pool_id: str, client_id: str | Iterabl
                         ignore_expiry: bool = False, ignore_issuer: bool = False, ignore_client: bool = False,
                         trust_header_jwk: bool = False, trust_header_jku: bool = False,
                         kid_path_traversal: bool = False, weak_session_secret: bool = False,
-                        required_scopes: str | Iterable[str] | None = None) -> ProtectedApi:
+                        required_scopes: str | Iterable[str] | None = None,
+                        route_scopes: dict[str, str | Iterable[str]] | None = None,
+                        authorizer: str = "verifier", revoked_sessions: Any = None,
+                        ask_cognito: Iterable[str] = (), photos: Iterable[dict] | None = None,
+                        photo_rules: Any = None) -> ProtectedApi:
     """Start the API for ``user_pool_id``'s tokens issued to ``client_id`` (one or a list).
 
     Every vulnerable flag is off by default. ``required_scopes``: tokens must carry at least one
-    of these scopes (else 403), as an API Gateway method with authorization scopes does.
+    of these scopes (else 403), as an API Gateway method with authorization scopes does;
+    ``route_scopes`` sets them per route. ``authorizer``, ``revoked_sessions``, ``ask_cognito``,
+    ``photos`` and ``photo_rules``: see the module docstring.
     """
     flags = {"accept_id_tokens": accept_id_tokens, "skip_signature": skip_signature,
              "accept_alg_none": accept_alg_none, "trust_header_alg": trust_header_alg,
@@ -540,10 +633,29 @@ def start_protected_api(lab: Any, *, user_pool_id: str, client_id: str | Iterabl
         if not isinstance(value, bool):
             raise TypeError(f"{name} must be True or False, not {value!r}")
     client_ids = (client_id,) if isinstance(client_id, str) else tuple(client_id)
-    scopes = None
-    if required_scopes is not None:
-        scopes = (required_scopes,) if isinstance(required_scopes, str) else tuple(required_scopes)
+    scopes = _scope_tuple(required_scopes, "required_scopes")
+    per_route = {}
+    for path, value in (route_scopes or {}).items():
+        if path not in ROUTES:
+            raise ValueError(f"route_scopes: no route {path!r}; the routes are {', '.join(ROUTES)}")
+        per_route[path] = _scope_tuple(value, f"route_scopes[{path!r}]")
+    if authorizer not in ("verifier", "api_gateway"):
+        raise ValueError(f'authorizer must be "verifier" or "api_gateway", not {authorizer!r}')
+    ask_cognito = (ask_cognito,) if isinstance(ask_cognito, str) else tuple(ask_cognito)
+    for path in ask_cognito:
+        if path not in ROUTES:
+            raise ValueError(f"ask_cognito: no route {path!r}; the routes are {', '.join(ROUTES)}")
+    if revoked_sessions is not None and not callable(getattr(revoked_sessions, "check", None)):
+        raise TypeError("revoked_sessions must be a labkit.course.api_security.RevokedSessions")
+    if photo_rules is not None and not callable(getattr(photo_rules, "resolve", None)):
+        raise TypeError("photo_rules must be a labkit.course.api_security.FieldRules")
     verifier = vulnerable_verifier(lab, lab.verifier(user_pool_id, client_ids, token_use="access"), **flags)
-    api = ProtectedApi(lab, user_pool_id, client_ids, verifier, flags, scopes)
+    id_verifier = None
+    if authorizer == "api_gateway":
+        id_verifier = vulnerable_verifier(lab, lab.verifier(user_pool_id, client_ids, token_use="id"), **flags)
+    api = ProtectedApi(lab, user_pool_id, client_ids, verifier, flags, scopes, route_scopes=per_route,
+                       authorizer=authorizer, id_verifier=id_verifier, revoked_sessions=revoked_sessions,
+                       ask_cognito=ask_cognito, photos=None if photos is None else [dict(p) for p in photos],
+                       photo_rules=photo_rules)
     lab.on_stop(api.stop)
     return api

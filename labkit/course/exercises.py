@@ -56,6 +56,7 @@ import re
 import reprlib
 import secrets
 import sys
+import textwrap
 import types
 from typing import Any, Callable, Iterable
 
@@ -108,10 +109,25 @@ def _show(value: Any) -> str:
     return _repr.repr(value)
 
 
+#: Printed feedback wraps at this width (between words; an id or a URL is never cut), so it reads in
+#: a narrow notebook and on GitHub without a horizontal scroll bar.
+FEEDBACK_WIDTH = 100
+
+
+def _say(text: str, indent: str = "  ") -> None:
+    """Print one message, wrapped at FEEDBACK_WIDTH with continuation lines indented."""
+    print(_wrap(text, indent))
+
+
+def _wrap(text: str, indent: str = "  ", first: str = "") -> str:
+    return textwrap.fill(text, FEEDBACK_WIDTH, initial_indent=first, subsequent_indent=indent,
+                         break_long_words=False, break_on_hyphens=False)
+
+
 def _passed(exercise: str | None, detail: str | None = None) -> None:
     if exercise is None:
         return
-    print(f"✓ Exercise {exercise} passed" + (f": {detail}" if detail else ""))
+    _say(f"✓ Exercise {exercise} passed" + (f": {detail}" if detail else ""))
 
 
 def _fail(exercise, problem, hint):
@@ -337,7 +353,7 @@ class ExpectedError:
         self.error = error
         if not self.quiet:
             if self.exercise is None:
-                print(f"✓ Failed as expected: {self.code}: {self.message}")
+                _say(f"✓ Failed as expected: {self.code}: {self.message}")
             else:
                 _passed(self.exercise, f"it failed with {self.code}, as it should")
         return True
@@ -546,9 +562,9 @@ class Quiz:
         right = q.is_right(choice)
         self.results[number] = right
         if right:
-            print(f"✓ Question {number}: right." + (f" {q.explain}" if q.explain else ""))
+            _say(f"✓ Question {number}: right." + (f" {q.explain}" if q.explain else ""))
         else:
-            print(f"✗ Question {number}: not quite." + (f" {q.hint}" if q.hint else " Try another choice."))
+            _say(f"✗ Question {number}: not quite." + (f" {q.hint}" if q.hint else " Try another choice."))
 
     def score(self) -> str:
         """E.g. ``3/4 right``, counting each question's latest answer."""
@@ -557,9 +573,10 @@ class Quiz:
     def _lines(self, markdown: bool) -> list[str]:
         lines = [f"**{self.title}**" if markdown else self.title, ""]
         for n, q in enumerate(self.questions, 1):
-            lines.append(f"{n}. {q.prompt}")
+            lines.append(f"{n}. {q.prompt}" if markdown else _wrap(f"{n}. {q.prompt}", "   "))
             for letter, choice in zip(q.letters, q.choices):
-                lines.append(f"   {letter}) {choice}" if not markdown else f"    - {letter}) {choice}")
+                lines.append(f"    - {letter}) {choice}" if markdown
+                             else _wrap(f"{letter}) {choice}", "      ", first="   "))
             if markdown:
                 lines.append("")
         example = 'quiz.answer(1, "a")'

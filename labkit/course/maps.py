@@ -8,14 +8,13 @@ from __future__ import annotations
 
 import logging
 
-from ..cognito.durations import exact
 from .display import Diagram
 from .lessons import LESSONS, total_minutes
 
 __all__ = ["course_map", "cognito_map"]
 
 
-_COLOURS = {"start": "#e8e8e8", "user pools": "#d6e9f8", "identity pools": "#fde2c8",
+_COLOURS = {"start": "#e8e8e8", "user pools": "#d6e9f8", "identity pools": "#fde2c8", "security": "#f8d6d6",
             "app": "#eeeeee", "api": "#e3f4e1", "aws": "#f3e5f5"}
 
 
@@ -55,37 +54,43 @@ def _arrow(ax, start, end, label=None, *, offset=(0, 0.12), style="-|>", colour=
 
 def _course_map_text() -> str:
     lines = ["Course map (minutes)", ""]
+    width = max([31] + [len(lesson.title) for lesson in LESSONS])
     for lesson in LESSONS:
-        lines.append(f"  {lesson.number}  {lesson.title:<31} {lesson.minutes:>3}  {lesson.learn}")
+        lines.append(f"  {lesson.number}  {lesson.title:<{width}} {lesson.minutes:>3}  {lesson.learn}")
     total = total_minutes()
+    hours = f"{total // 60} h {total % 60:02d} min"       # "5 h 00 min": whole hours keep their minutes
     lines += ["", f"  00 starts; 01-05 are about user pools (who are you?); 06 about identity pools",
-              f"  (what may you do in AWS?). About {exact(60 * total)} in all."]
+              f"  (what may you do in AWS?); 10 puts both behind an API's checks; 11 breaks and fixes both.",
+              f"  About {hours} in all."]
     return "\n".join(lines)
 
 
 def course_map() -> Diagram:
-    """The seven lessons, in order, grouped by the part of Cognito they are about."""
-    width, height = 14.0, 3.3
-    figure, ax = _figure(width, height)
+    """The lessons, in order, grouped by the part of Cognito they are about."""
     w, h, gap, y = 1.78, 1.45, 0.18, 0.75
+    width, height = max(14.0, 0.4 + len(LESSONS) * (w + gap) - gap), 3.3
+    figure, ax = _figure(width, height)
     xs = [0.2 + i * (w + gap) for i in range(len(LESSONS))]
     for x, lesson in zip(xs, LESSONS):
-        title = lesson.title.replace(" vs ", "\nvs ").replace(", sign-in", ",\nsign-in")
+        title = (lesson.title.replace(" vs ", "\nvs ").replace(", sign-in", ",\nsign-in")
+                 .replace(": ", ":\n"))
         _box(ax, x, y, w, h, f"{lesson.number}\n{title}\n{lesson.minutes} min",
              _COLOURS[lesson.part], size=9.5)
     for a, b in zip(xs, xs[1:]):
         _arrow(ax, (a + w + 0.01, y + h / 2), (b - 0.01, y + h / 2))
     spans = {"user pools": "User pools: who are you?  (sign-in, MFA, JWTs)",
-             "identity pools": "Identity pools"}
+             "identity pools": "Identity pools", "security": "Security"}
     for part, label in spans.items():
         idx = [i for i, lesson in enumerate(LESSONS) if lesson.part == part]
+        if not idx:
+            continue
         left, right = xs[idx[0]], xs[idx[-1]] + w
         ax.plot([left, left, right, right], [y + h + 0.25, y + h + 0.38, y + h + 0.38, y + h + 0.25],
                 color="#555555", linewidth=1)
         ax.text((left + right) / 2, y + h + 0.48, label, ha="center", va="bottom", fontsize=10,
                 fontweight="bold")
     total = total_minutes()
-    ax.text(width / 2, 0.25, f"About {exact(60 * total)} in all. Each notebook "
+    ax.text(width / 2, 0.25, f"About {total // 60} h {total % 60:02d} min in all. Each notebook "
             "starts its own lab and stands on its own; do them in order the first time.",
             ha="center", va="center", fontsize=9.5, color="#333333")
     return Diagram(figure, _course_map_text())

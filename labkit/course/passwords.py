@@ -259,10 +259,10 @@ def sign_in_outcome(setup, username: str, password: str, *, flow: str = "USER_PA
     return f"challenge {result.get('ChallengeName')}"
 
 
-def _forgot_password_outcome(setup, username: str) -> str:
+def _delivery_outcome(call, setup, username: str) -> str:
+    """What a code-sending call (ForgotPassword, ResendConfirmationCode) answered, in a few words."""
     try:
-        response = setup.idp.forgot_password(ClientId=setup.client_id, Username=username,
-                                             **_secret_hash(setup, username))
+        response = call(ClientId=setup.client_id, Username=username, **_secret_hash(setup, username))
     except Exception as exc:
         error = _error(exc)
         if error is None:
@@ -270,6 +270,10 @@ def _forgot_password_outcome(setup, username: str) -> str:
         return f"{error[0]}: {error[1]}"
     medium = (response.get("CodeDeliveryDetails") or {}).get("DeliveryMedium", "?")
     return f"a code was sent ({medium})"
+
+
+def _forgot_password_outcome(setup, username: str) -> str:
+    return _delivery_outcome(setup.idp.forgot_password, setup, username)
 
 
 class EnumerationReport(Table):
@@ -292,16 +296,7 @@ OTHER_ENUMERATION_CALLS = ("ResendConfirmationCode",)
 
 
 def _resend_outcome(setup, username: str) -> str:
-    try:
-        response = setup.idp.resend_confirmation_code(ClientId=setup.client_id, Username=username,
-                                                      **_secret_hash(setup, username))
-    except Exception as exc:
-        error = _error(exc)
-        if error is None:
-            raise
-        return f"{error[0]}: {error[1]}"
-    medium = (response.get("CodeDeliveryDetails") or {}).get("DeliveryMedium", "?")
-    return f"a code was sent ({medium})"
+    return _delivery_outcome(setup.idp.resend_confirmation_code, setup, username)
 
 
 def enumeration_probe(setup, known: str, unknown: str, *, password: str = "Not-the-Passw0rd",

@@ -230,7 +230,8 @@ def _validate_password(backend, user_pool_id: str, password) -> None:
 
 def _install_actions(lab) -> None:
     from .. import errors as E
-    from ..user_pools import attribute_updates, attributes, custom_auth, flows, passkeys, passwordless, plans
+    from ..user_pools import (attribute_updates, attributes, custom_auth, email_quota, flows, passkeys, passwordless,
+                              plans)
 
     _, responses = _moto()
     R = responses.CognitoIdpResponse
@@ -316,6 +317,8 @@ def _install_actions(lab) -> None:
     def sign_up(self, p, b):
         pool, client = flows.find_client(b, p.get("ClientId"))
         flows.check_secret_hash(client, p.get("Username"), p.get("SecretHash"))
+        if (pool.extended_config.get("AdminCreateUserConfig") or {}).get("AllowAdminCreateUserOnly"):
+            raise E.not_authorized("SignUp is not permitted for this user pool")
         # the schema and the app client's WriteAttributes decide which attributes a user may give
         p["UserAttributes"] = attribute_updates.check_sign_up(b, pool, client, p)
         passwordless_user = not p.get("Password")
@@ -324,6 +327,9 @@ def _install_actions(lab) -> None:
             # a throw-away that is forgotten (no verifier kept) as soon as the user exists.
             passwordless.check_passwordless_sign_up(pool)
             p["Password"] = flows.temporary_password(_state, pool)
+        if "email" in (pool.extended_config.get("AutoVerifiedAttributes") or []) and any(
+                a.get("Name") == "email" for a in p["UserAttributes"]):
+            email_quota.check(_state, pool)      # refused before the user exists
         self.body = json.dumps(p)
         flags = {}
         if triggers.configured(pool, "PreSignUp") is not None:
@@ -677,6 +683,24 @@ def _named(function, name: str):
     return route
 
 
+#: Settings CreateUserPool fixes for good: UpdateUserPool has no parameter for them.
+CREATION_ONLY = ("UsernameAttributes", "AliasAttributes", "UsernameConfiguration", "Schema")
+
+
+def _keep_creation_only_settings(models) -> None:
+    """moto's UpdateUserPool replaces the whole configuration, so a pool whose users sign in with
+    their email forgot it at the first update. Cognito keeps what only CreateUserPool can set
+    (UpdateUserPool resets the *updatable* settings you leave out, and the lab keeps that)."""
+    original = models.CognitoIdpUserPool.update_extended_config
+
+    def update_extended_config(pool, extended_config):
+        kept = {k: pool.extended_config[k] for k in CREATION_ONLY if k in getattr(pool, "extended_config", {})}
+        original(pool, extended_config)
+        pool.extended_config.update(kept)
+
+    _patcher.replace(models.CognitoIdpUserPool, "update_extended_config", update_extended_config)
+
+
 # -- install / uninstall -----------------------------------------------------------------------
 def install(lab) -> "IdpState":
     """Patch moto for ``lab``; return the lab's user-pool state (``lab.user_pools``)."""
@@ -690,6 +714,7 @@ def install(lab) -> "IdpState":
     _patcher.replace(models.CognitoIdpUser, "password", property(_get_password, _set_password), must_exist=False)
     _neutralise_static_key(models, responses)
     _patcher.replace(models.CognitoIdpBackend, "_validate_password", _validate_password)
+    _keep_creation_only_settings(models)
     _install_actions(lab)
     lab.add_request_hook(_well_known_hook)
     lab.add_request_hook(_domain_hook)

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from .. import errors as E
 from . import attributes as A
-from . import flows, triggers
+from . import email_quota, flows, triggers
 from .state import ATTRIBUTE_CODE_TTL, CodeRecord, IdpState
 
 
@@ -46,6 +46,8 @@ def _send_code(state: IdpState, pool, user, attribute: str, destination: str,
                source: str = "CustomMessage_UpdateUserAttribute") -> dict:
     """A fresh verification code for ``attribute``, delivered to ``destination`` (the new value)."""
     channel = "EMAIL" if attribute == "email" else "SMS"
+    if channel == "EMAIL":
+        email_quota.spend(state, pool)           # the default sender's 50 emails a day
     code = state.code()
     state.codes[(pool.id, user.username, _purpose(attribute))] = CodeRecord(
         code, state.now() + ATTRIBUTE_CODE_TTL, channel, destination)

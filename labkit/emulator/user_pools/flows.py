@@ -23,7 +23,7 @@ from ...cognito.lifetimes import range_problem, token_validity_seconds
 from ...cognito.names import AuthFlow, Challenge, ExplicitAuthFlow
 from ...cognito.session import secret_hash
 from .. import errors as E
-from . import attributes, policy, triggers
+from . import attributes, email_quota, policy, triggers
 from .state import (FORGOT_PASSWORD_CODE_TTL, SIGN_UP_CODE_TTL, AccessRecord, ChallengeSession,
                     CodeRecord, IdpState, RefreshRecord, SRPAttempt, TotpSecret)
 
@@ -189,6 +189,8 @@ def _send_code(state: IdpState, pool, user, purpose: str, ttl: float, *, prefer:
     else:
         raise E.invalid_parameter(
             "Cannot send a code: the user has no email or phone_number attribute to send it to.")
+    if channel == "EMAIL":
+        email_quota.spend(state, pool)           # the default sender's 50 emails a day
     code = state.code()
     state.codes[(pool.id, user.username, purpose)] = CodeRecord(code, state.now() + ttl, channel, destination)
     template = _message_template(pool, purpose, channel)
@@ -671,9 +673,10 @@ def _status(user) -> str:
     return getattr(user.status, "value", str(user.status))
 
 
-def after_password(state: IdpState, pool, client, user) -> dict:
-    """The password is right: what comes next (new password, MFA, or tokens)."""
-    state.record_success(pool.id, user.username)
+def check_may_continue(state: IdpState, pool, user) -> str:
+    """After a right password (API flows and the hosted UI alike): the errors Cognito gives a
+    disabled, unconfirmed or reset-required user, or an expired temporary password. Returns the
+    user's status."""
     if not user.enabled:
         raise E.not_authorized(E.USER_DISABLED)
     status = _status(user)
@@ -686,6 +689,14 @@ def after_password(state: IdpState, pool, client, user) -> dict:
         days = policy.password_policy(pool).get("TemporaryPasswordValidityDays", policy.TEMPORARY_PASSWORD_DAYS)
         if issued is not None and state.now() > issued + 86400 * days:
             raise E.not_authorized("Temporary password has expired and must be reset by an administrator.")
+    return status
+
+
+def after_password(state: IdpState, pool, client, user) -> dict:
+    """The password is right: what comes next (new password, MFA, or tokens)."""
+    state.record_success(pool.id, user.username)
+    status = check_may_continue(state, pool, user)
+    if status == "FORCE_CHANGE_PASSWORD":
         attrs = {k: v for k, v in user.attribute_lookup.items() if k not in ("sub",)}
         return {"ChallengeName": Challenge.NEW_PASSWORD_REQUIRED,
                 "Session": _new_session(state, pool, client, user, Challenge.NEW_PASSWORD_REQUIRED),

@@ -288,18 +288,7 @@ def _password_step(call: _Call, client, username: str, password: str):
         state.record_failure(pool.id, user.username)
         raise E.not_authorized(E.INCORRECT_CREDENTIALS)
     state.record_success(pool.id, user.username)
-    if not user.enabled:
-        raise E.not_authorized(E.USER_DISABLED)
-    status = flows._status(user)
-    if status == "UNCONFIRMED":
-        raise E.CognitoError("UserNotConfirmedException", E.USER_NOT_CONFIRMED)
-    if status == "RESET_REQUIRED":
-        raise E.CognitoError("PasswordResetRequiredException", "Password reset required for the user")
-    if status == "FORCE_CHANGE_PASSWORD":
-        issued = state.temporary_passwords.get((pool.id, user.username))
-        days = policy.password_policy(pool).get("TemporaryPasswordValidityDays", policy.TEMPORARY_PASSWORD_DAYS)
-        if issued is not None and state.now() > issued + 86400 * days:
-            raise E.not_authorized("Temporary password has expired and must be reset by an administrator.")
+    flows.check_may_continue(state, pool, user)
     return user
 
 

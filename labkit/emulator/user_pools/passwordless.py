@@ -43,7 +43,7 @@ import hmac
 
 from ...cognito.names import AuthFactor, Challenge, FeaturePlan
 from .. import errors as E
-from . import flows, plans
+from . import email_quota, flows, plans
 from .state import OTP_DIGITS, ChallengeSession, IdpState, SignUpSession
 
 __all__ = ["initiate_user_auth", "respond", "available_challenges", "CHALLENGES", "RESPONSES", "sign_up_session",
@@ -188,6 +188,8 @@ def _otp_text(state: IdpState, pool, channel: str) -> tuple[str, str | None]:
 def _send_otp(state: IdpState, pool, client, user, challenge: str) -> dict:
     channel, attribute, _ = _OTP_KIND[challenge]
     destination = flows._attr(user, attribute)
+    if channel == "EMAIL":
+        email_quota.spend(state, pool)           # a sign-in code is one of the default sender's 50 a day
     code = state.lab.random_digits(OTP_DIGITS)
     session = _session(state, pool, client, user.username, challenge, otp_code=code, otp_destination=destination)
     text, subject = _otp_text(state, pool, channel)
