@@ -544,3 +544,17 @@ def test_email_codes_use_the_email_mfa_template_which_needs_essentials(lab):
     with pytest.raises(ClientError) as excinfo:
         pool.idp.set_user_pool_mfa_config(UserPoolId=lite, EmailMfaConfiguration={"Message": "{####}"})
     assert _error(excinfo)[0] == "FeatureUnavailableInTierException"
+
+
+def test_email_sign_in_codes_count_toward_the_default_senders_daily_quota(lab):
+    """COGNITO_DEFAULT sends at most 50 emails a day per account (Quotas in Amazon Cognito): sign-in
+    codes are emails like any other; the 51st is refused with LimitExceededException."""
+    from labkit.emulator.user_pools.email_quota import DAILY_EMAIL_QUOTA
+
+    pool = make_pool(lab)
+    for _ in range(DAILY_EMAIL_QUOTA):
+        assert pool.start(PREFERRED_CHALLENGE="EMAIL_OTP")["ChallengeName"] == "EMAIL_OTP"
+    with pytest.raises(ClientError) as excinfo:
+        pool.start(PREFERRED_CHALLENGE="EMAIL_OTP")
+    assert _error(excinfo)[0] == "LimitExceededException"
+    assert pool.start(PREFERRED_CHALLENGE="SMS_OTP")["ChallengeName"] == "SMS_OTP"     # texts are not emails
