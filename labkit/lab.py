@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from .cognito.jwt import CognitoVerifier
     from .emulator.identity_pools import IdentityPools
     from .emulator.lambdas import FunctionLogs, LambdaRunner
+    from .emulator.social_provider import SocialProvider
     from .emulator.user_pools.state import IdpState
 
 __all__ = ["Lab", "LabError", "LabAlreadyRunning", "LabNotRunning", "LabRequest", "current_lab", "new_lab",
@@ -288,6 +289,27 @@ class Lab:
         ``https://<domain>.auth.<region>.amazoncognito.com`` is ``{endpoint_url}/_domain/<domain>``."""
         self._require_running()
         return f"{self.endpoint_url}/_domain/{domain}"
+
+    def social_provider(self, name: str = "Google") -> "SocialProvider":
+        """The lab's local OIDC identity provider playing the social provider ``name`` ("Google"):
+        its own issuer, keys, sign-in page and users on another 127.0.0.1 port. A user pool's
+        identity provider of type ``Google`` signs in there (AWS: at Google). Started on first use,
+        stopped with the lab; the same object on later calls."""
+        self._require_running()
+        from .emulator.social_provider import SOCIAL_PROVIDERS, SocialProvider
+
+        if name not in SOCIAL_PROVIDERS:
+            raise ValueError(f"The lab plays these social providers: {', '.join(SOCIAL_PROVIDERS)} (not {name!r}). "
+                             "For any other OpenID Connect provider use ProviderType='OIDC' with its issuer.")
+        providers = self.__dict__.setdefault("_social", {})
+        if name not in providers:
+            provider = providers[name] = SocialProvider(self, name).start()
+
+            def stop() -> None:
+                provider.stop()
+                providers.pop(name, None)
+            self.on_stop(stop)
+        return providers[name]
 
     def user_pool_jwks(self, user_pool_id: str) -> dict:
         """The pool's public JWKS as a dict (what ``jwks_url`` serves), without an HTTP round trip."""

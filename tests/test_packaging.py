@@ -35,3 +35,22 @@ def test_ci_runs_exactly_the_readme_test_command():
     ci = (ROOT / ".ci" / "run").read_text()
     assert "make test" in readme and "make lab" in readme
     assert ci.strip().splitlines()[-1] == "make test"
+
+
+def test_ci_installs_the_browser_and_makes_its_test_mandatory():
+    """CI installs Debian's chromium and chromium-driver when missing (as root) and exports
+    LABKIT_REQUIRE_BROWSER=1 before `make test`, so a missing browser fails there and only there;
+    README tells learners how the browser test behaves without Chromium."""
+    ci = (ROOT / ".ci" / "run").read_text()
+    commands = [line.strip() for line in ci.splitlines() if line.strip() and not line.strip().startswith("#")]
+    install = next(i for i, line in enumerate(commands) if "apt-get install" in line)
+    assert "chromium chromium-driver" in commands[install] and "-y" in commands[install]
+    assert any('id -u' in line for line in commands[:install]), "apt-get only as root"
+    export = commands.index("export LABKIT_REQUIRE_BROWSER=1")
+    assert install < export < commands.index("make test")
+    browser_test = (ROOT / "tests" / "test_browser.py").read_text()
+    assert "LABKIT_REQUIRE_BROWSER" in browser_test and "pytest.skip" in browser_test
+    readme = (ROOT / "README.md").read_text()
+    assert "LABKIT_REQUIRE_BROWSER" in readme and "chromium-driver" in readme
+    make_test = re.search(r"^test:.*\n((?:\t.*\n)+)", (ROOT / "Makefile").read_text(), re.M).group(1)
+    assert "pytest tests notebooks" in make_test, "make test runs the browser test with the rest"

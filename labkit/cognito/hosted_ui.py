@@ -102,13 +102,18 @@ class HostedUIBrowser:
         self.session.trust_env = False          # never send the lab's traffic through a proxy
         self.verify = verify
         self.page: HostedUIPage | None = None
+        self.app_url: str | None = None        # the app's redirect_uri (or logout_uri): where to stop
 
     def __repr__(self) -> str:
         where = self.page.url if self.page else "nothing yet"
         return f"<HostedUIBrowser at {where}, {len(self.session.cookies)} cookie(s)>"
 
     def open(self, url: str) -> "HostedUIPage | AppRedirect":
-        """GET ``url`` (an authorize or logout URL) and follow the hosted UI's redirects."""
+        """GET ``url`` (an authorize or logout URL) and follow the hosted UI's redirects, through an
+        identity provider's sign-in page too (``identity_provider=Google``): the browser stops on a
+        page, or where it is sent to the ``redirect_uri`` / ``logout_uri`` the URL names."""
+        query = dict(parse_qsl(urlsplit(url).query))
+        self.app_url = query.get("redirect_uri") or query.get("logout_uri")
         return self._follow(self.session.get(url, allow_redirects=False, verify=self.verify, timeout=30), url)
 
     def sign_in(self, username: str, password: str) -> "HostedUIPage | AppRedirect":
@@ -140,10 +145,17 @@ class HostedUIBrowser:
                 return self.page
             location = urljoin(url, response.headers["Location"])
             if _origin(location) != origin or not urlsplit(location).path.startswith(_domain_root(url)):
-                return AppRedirect.from_url(location)          # leaving the hosted UI: back to the app
+                if self.app_url is None or _is_under(location, self.app_url):
+                    return AppRedirect.from_url(location)      # leaving the hosted UI: back to the app
+                origin = _origin(location)                     # to an identity provider (or back from it)
             url = location
             response = self.session.get(url, allow_redirects=False, verify=self.verify, timeout=30)
         raise HostedUIError(f"More than {MAX_REDIRECTS} redirects from {url}")
+
+
+def _is_under(location: str, app_url: str) -> bool:
+    """``location`` is the app's URL (with a query or fragment added)."""
+    return location == app_url or location.startswith((app_url + "?", app_url + "#", app_url + "&"))
 
 
 def _origin(url: str) -> tuple[str, str]:

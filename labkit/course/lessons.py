@@ -19,7 +19,7 @@ class Lesson:
     title: str
     minutes: int
     learn: str
-    part: str       # "start", "user pools", "identity pools" or "security"
+    part: str       # "start", "user pools", "identity pools", "hosted ui" or "security"
 
 
 #: The course, in order. Minutes are estimates for a first pass including the exercises, made from
@@ -37,6 +37,8 @@ LESSONS: tuple[Lesson, ...] = (
     Lesson("05", "Token lifecycle", 50, "ID, access and refresh tokens: verify, expire, refresh, revoke",
            "user pools"),
     Lesson("06", "Identity pools", 50, "trading a token for temporary AWS credentials", "identity pools"),
+    Lesson("08", "Hosted UI, OAuth 2.0 and social sign-in", 35,
+           "the code flow with PKCE, client credentials, Sign in with Google, logout", "hosted ui"),
     Lesson("10", "Securing an API: tokens, groups and scopes", 40,
            "which token a route takes; groups, custom scopes, field rules; revocation", "security"),
     Lesson("11", "Common mistakes: exploit, then fix", 45,

@@ -14,7 +14,7 @@ from .lessons import LESSONS, total_minutes
 __all__ = ["course_map", "cognito_map"]
 
 
-_COLOURS = {"start": "#e8e8e8", "user pools": "#d6e9f8", "identity pools": "#fde2c8", "security": "#f8d6d6",
+_COLOURS = {"start": "#e8e8e8", "user pools": "#d6e9f8", "identity pools": "#fde2c8", "hosted ui": "#e3f4e1", "security": "#f8d6d6",
             "app": "#eeeeee", "api": "#e3f4e1", "aws": "#f3e5f5"}
 
 
@@ -60,13 +60,16 @@ def _course_map_text() -> str:
     total = total_minutes()
     hours = f"{total // 60} h {total % 60:02d} min"       # "5 h 00 min": whole hours keep their minutes
     lines += ["", f"  00 starts; 01-05 are about user pools (who are you?); 06 about identity pools",
-              f"  (what may you do in AWS?); 10 puts both behind an API's checks; 11 breaks and fixes both.",
+              f"  (what may you do in AWS?); 08 signs users in through the hosted UI, OAuth 2.0 and",
+              f"  Google; 10 puts both behind an API's checks; 11 breaks and fixes both.",
               f"  About {hours} in all."]
     return "\n".join(lines)
 
 
 def course_map() -> Diagram:
     """The lessons, in order, grouped by the part of Cognito they are about."""
+    import textwrap
+
     w, h, gap, y = 1.78, 1.45, 0.18, 0.75
     width, height = max(14.0, 0.4 + len(LESSONS) * (w + gap) - gap), 3.3
     figure, ax = _figure(width, height)
@@ -74,12 +77,14 @@ def course_map() -> Diagram:
     for x, lesson in zip(xs, LESSONS):
         title = (lesson.title.replace(" vs ", "\nvs ").replace(", sign-in", ",\nsign-in")
                  .replace(": ", ":\n"))
+        if max(len(line) for line in title.splitlines()) > 18:
+            title = textwrap.fill(lesson.title, 16)
         _box(ax, x, y, w, h, f"{lesson.number}\n{title}\n{lesson.minutes} min",
              _COLOURS[lesson.part], size=9.5)
     for a, b in zip(xs, xs[1:]):
         _arrow(ax, (a + w + 0.01, y + h / 2), (b - 0.01, y + h / 2))
     spans = {"user pools": "User pools: who are you?  (sign-in, MFA, JWTs)",
-             "identity pools": "Identity pools", "security": "Security"}
+             "identity pools": "Identity pools", "hosted ui": "Hosted UI, OAuth", "security": "Security"}
     for part, label in spans.items():
         idx = [i for i, lesson in enumerate(LESSONS) if lesson.part == part]
         if not idx:

@@ -240,8 +240,8 @@ def _install_actions(lab) -> None:
     originals = {name: getattr(R, name) for name in (
         "sign_up", "admin_create_user", "admin_delete_user", "create_user_pool_client", "update_user_pool_client",
         "call_action", "get_user", "admin_confirm_sign_up", "create_user_pool_domain", "delete_user_pool_domain",
-        "describe_user_pool_domain", "delete_user_pool", "create_user_pool", "update_user_pool",
-        "set_user_pool_mfa_config", "get_user_pool_mfa_config")}
+        "describe_user_pool_domain", "delete_user_pool", "create_identity_provider", "create_user_pool",
+        "update_user_pool", "set_user_pool_mfa_config", "get_user_pool_mfa_config")}
 
     # CUSTOM_AUTH (the define / create / verify Lambda triggers) has a module of its own.
     def initiate_auth(self, p, b):
@@ -510,6 +510,12 @@ def _install_actions(lab) -> None:
             result["DomainDescription"]["AWSAccountId"] = _state.lab.account_id
         return result
 
+    def create_identity_provider(self, p, b):
+        from ..user_pools import federation
+
+        federation.check_create_identity_provider(b, p)
+        return _passthrough(originals["create_identity_provider"], self)
+
     def get_user(self, p, b):
         flows.check_access_token(_state, b, p.get("AccessToken"))
         return attribute_updates.readable_user(_state, b, p, _passthrough(originals["get_user"], self))
@@ -533,6 +539,7 @@ def _install_actions(lab) -> None:
         "verify_user_attribute": verify_user_attribute, "get_user": get_user,
         "create_user_pool_domain": create_user_pool_domain, "delete_user_pool_domain": delete_user_pool_domain,
         "describe_user_pool_domain": describe_user_pool_domain, "delete_user_pool": delete_user_pool,
+        "create_identity_provider": create_identity_provider,
         "create_user_pool": create_user_pool, "update_user_pool": update_user_pool,
         "set_user_pool_mfa_config": set_user_pool_mfa_config, "get_user_pool_mfa_config": get_user_pool_mfa_config,
         "start_web_authn_registration": start_web_authn_registration,

@@ -271,4 +271,9 @@ def id_token_claims(pool, client, user) -> dict[str, Any]:
         if name == SUB or name not in allowed:
             continue
         claims[name] = (str(value).lower() == "true") if name in VERIFIED_FLAGS else value
+    if "identities" in user.attribute_lookup:
+        # A federated user's links to its IdPs: a JSON array in the ID token (a string attribute).
+        import json
+
+        claims["identities"] = json.loads(user.attribute_lookup["identities"])
     return claims

@@ -18,6 +18,8 @@ any HTTP client reaches it without DNS tricks). Under that base:
 ``POST /oauth2/revoke``     revokes a refresh token and the access tokens issued from it
 ``GET  /logout``            ends the hosted-UI session; back to ``logout_uri`` (one of the client's
                             ``LogoutURLs``) or to ``/login`` with ``redirect_uri`` and friends
+``GET  /oauth2/idpresponse``  back from an external IdP (``identity_provider=…`` on authorize):
+                            :mod:`~labkit.emulator.user_pools.federation` signs the user in
 =========================  =====================================================================
 
 A ``redirect_uri`` that is not exactly one of the client's ``CallbackURLs`` (or a ``logout_uri``
@@ -30,7 +32,8 @@ new one (the pool's password policy), then the MFA step (a TOTP code, or an SMS 
 ``lab.inbox``), each page carrying the pending sign-in in a hidden ``session`` field.
 
 Not yet here (the lab's README says so): MFA set-up (MFA_SETUP) and the choice between two
-factors (the hosted UI takes TOTP), sign-up and forgot-password pages, federation.
+factors (the hosted UI takes TOTP), sign-up and forgot-password pages. Federation (``identity_provider``,
+``idp_identifier``, ``/oauth2/idpresponse``): :mod:`labkit.emulator.user_pools.federation`.
 """
 from __future__ import annotations
 
@@ -44,7 +47,7 @@ from authlib.common.urls import add_params_to_uri
 from authlib.oauth2.rfc6749.errors import OAuth2Error
 
 from .. import errors as E
-from . import flows, oauth, oauth_settings, policy
+from . import federation, flows, oauth, oauth_settings, policy
 
 SESSION_COOKIE = "cognito"
 CSRF_COOKIE = "XSRF-TOKEN"
@@ -136,7 +139,23 @@ def _login_form(call: _Call, message: str | None = None, status: int = 200):
               '<input id="username" name="username" type="text" autocomplete="username" required>\n'
               '<label for="password">Password</label>\n'
               '<input id="password" name="password" type="password" autocomplete="current-password" required>\n')
-    return _form(call, "Sign in", inputs, message, status)
+    return _form(call, "Sign in", inputs, message, status, intro=_provider_links(call))
+
+
+def _provider_links(call) -> str:
+    """"Sign in with Google" links for the app client's external identity providers."""
+    client = call.pool.clients.get(call.request.args.get("client_id") or "")
+    if client is None:
+        return ""
+    links = []
+    for name in oauth_settings.oauth_config(client)["identity_providers"]:
+        if name != "COGNITO" and name in call.pool.identity_providers:
+            args = [(k, v) for k, v in call.request.args.items(multi=True) if k != "identity_provider"]
+            query = urlencode(args + [("identity_provider", name)])
+            links.append(f'<p><a class="idp" id="idp-{html.escape(name)}" '
+                         f'href="{html.escape(call.base)}/oauth2/authorize?{html.escape(query)}">'
+                         f'Sign in with {html.escape(name)}</a></p>\n')
+    return "".join(links)
 
 
 def _step_form(call: _Call, pending_id: str, pending: oauth.PendingSignIn, message: str | None = None):
@@ -194,11 +213,12 @@ def _check_authorize(call: _Call, values):
     response_type, state = values.get("response_type"), values.get("state")
     if response_type not in ("code", "token"):
         return _redirect_error(redirect_uri, "invalid_request", state)
-    provider = values.get("identity_provider")
-    if provider is not None and provider != "COGNITO":
-        return _redirect_error(redirect_uri, "invalid_request", state)   # no federation in the lab yet
-    if config["identity_providers"] and "COGNITO" not in config["identity_providers"]:
-        return _redirect_error(redirect_uri, "unauthorized_client", state)
+    provider_name, provider = federation.provider_for_request(call.pool, values)
+    if provider_name is not None and provider is None:
+        return _redirect_error(redirect_uri, "invalid_request", state)   # no such identity provider
+    if (provider_name or "COGNITO") not in config["identity_providers"] and (
+            provider_name is not None or config["identity_providers"]):
+        return _redirect_error(redirect_uri, "unauthorized_client", state)  # not in SupportedIdentityProviders
     request = oauth.LabOAuth2Request(call.request, values)
     try:
         grant = call.server.get_consent_grant(request)
@@ -237,6 +257,12 @@ def authorize(call: _Call):
     if not isinstance(checked, tuple):
         return checked
     grant, request = checked
+    provider_name, provider = federation.provider_for_request(call.pool, call.request.args)
+    if provider is not None:                       # straight to the IdP (identity_provider / idp_identifier)
+        try:
+            return _redirect(federation.start(call, provider_name, provider, call.request.args))
+        except E.CognitoError as problem:
+            return _page(400, f"Sign-in with {provider_name} is not available", problem.message, "invalid_request")
     prompt = set((call.request.args.get("prompt") or "").split())
     user = _session_user(call)
     if "none" in prompt and user is None:
@@ -448,7 +474,28 @@ def logout(call: _Call):
     return _redirect(target, [("Set-Cookie", _cookie(call, SESSION_COOKIE, "", 0))])
 
 
+# -- back from an external identity provider ------------------------------------------------------
+def idp_response(call):
+    """``/oauth2/idpresponse``: the browser is back from the IdP with its code (or an error)."""
+    pending = federation.take_pending(call)
+    if pending is None:
+        return _page(400, "Invalid request", "This sign-in is unknown or expired: start it again.", "invalid_request")
+    checked = _check_authorize(call, pending.values)      # the app's own authorize request, again
+    if not isinstance(checked, tuple):
+        return checked
+    grant, request = checked
+    if call.request.args.get("error") or not call.request.args.get("code"):
+        # The user cancelled at the IdP, or it refused: the app hears it as an error redirect.
+        return _redirect_error(grant.redirect_uri, "access_denied", pending.values.get("state"))
+    try:
+        user = federation.complete(call, pending)
+    except E.CognitoError as problem:
+        return _page(400, "Sign-in failed", problem.message, "invalid_request")
+    return _signed_in(call, grant, request, user)
+
+
 _ROUTES: dict[str, Any] = {
     "/oauth2/authorize": authorize, "/login": login, "/oauth2/token": token,
     "/oauth2/userInfo": user_info, "/oauth2/revoke": revoke, "/logout": logout,
+    "/oauth2/idpresponse": idp_response,
 }

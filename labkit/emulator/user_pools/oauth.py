@@ -95,6 +95,7 @@ class OAuthState:
     csrf: dict[str, float] = field(default_factory=dict)              # login-form tokens, by value
     pending: dict[str, "PendingSignIn"] = field(default_factory=dict)  # sign-ins awaiting a step
     scopes_by_origin: dict[str, list[str]] = field(default_factory=dict)   # refresh family -> scopes
+    federation: dict[str, Any] = field(default_factory=dict)   # IdP sign-ins under way, by our state
 
 
 def oauth_state(state) -> OAuthState:
