@@ -37,6 +37,8 @@ LESSONS: tuple[Lesson, ...] = (
     Lesson("05", "Token lifecycle", 50, "ID, access and refresh tokens: verify, expire, refresh, revoke",
            "user pools"),
     Lesson("06", "Identity pools", 50, "trading a token for temporary AWS credentials", "identity pools"),
+    Lesson("07", "Customizing the auth flow with Lambda triggers", 40,
+           "your code in Cognito's flows: allow-lists, profiles, claims, migration, wallet sign-in", "user pools"),
     Lesson("08", "Hosted UI, OAuth 2.0 and social sign-in", 35,
            "the code flow with PKCE, client credentials, Sign in with Google, logout", "hosted ui"),
     Lesson("10", "Securing an API: tokens, groups and scopes", 40,

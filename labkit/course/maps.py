@@ -59,11 +59,31 @@ def _course_map_text() -> str:
         lines.append(f"  {lesson.number}  {lesson.title:<{width}} {lesson.minutes:>3}  {lesson.learn}")
     total = total_minutes()
     hours = f"{total // 60} h {total % 60:02d} min"       # "5 h 00 min": whole hours keep their minutes
-    lines += ["", f"  00 starts; 01-05 are about user pools (who are you?); 06 about identity pools",
+    pools, identity = _numbers(_runs("user pools")), _numbers(_runs("identity pools"))
+    lines += ["", f"  00 starts; {pools} are about user pools (who are you?); {identity} about identity pools",
               f"  (what may you do in AWS?); 08 signs users in through the hosted UI, OAuth 2.0 and",
               f"  Google; 10 puts both behind an API's checks; 11 breaks and fixes both.",
               f"  About {hours} in all."]
     return "\n".join(lines)
+
+
+def _runs(part: str) -> list[list[int]]:
+    """The indexes in LESSONS of each run of consecutive lessons about ``part``."""
+    runs: list[list[int]] = []
+    for i, lesson in enumerate(LESSONS):
+        if lesson.part != part:
+            continue
+        if runs and runs[-1][-1] == i - 1:
+            runs[-1].append(i)
+        else:
+            runs.append([i])
+    return runs
+
+
+def _numbers(runs: list[list[int]]) -> str:
+    """"01-05 and 07" for the runs [[1..5], [7]]."""
+    names = [LESSONS[r[0]].number if len(r) == 1 else f"{LESSONS[r[0]].number}-{LESSONS[r[-1]].number}" for r in runs]
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
 
 
 def course_map() -> Diagram:
@@ -85,10 +105,9 @@ def course_map() -> Diagram:
         _arrow(ax, (a + w + 0.01, y + h / 2), (b - 0.01, y + h / 2))
     spans = {"user pools": "User pools: who are you?  (sign-in, MFA, JWTs)",
              "identity pools": "Identity pools", "hosted ui": "Hosted UI, OAuth", "security": "Security"}
-    for part, label in spans.items():
-        idx = [i for i, lesson in enumerate(LESSONS) if lesson.part == part]
-        if not idx:
-            continue
+    for part, label, idx in ((p, l, run) for p, l in spans.items() for run in _runs(p)):
+        if len(idx) == 1:
+            label = label.split(":")[0]          # one lesson's box is too narrow for the long label
         left, right = xs[idx[0]], xs[idx[-1]] + w
         ax.plot([left, left, right, right], [y + h + 0.25, y + h + 0.38, y + h + 0.38, y + h + 0.25],
                 color="#555555", linewidth=1)
