@@ -31,6 +31,7 @@ HARDENED_POOL = dict(
     AccountRecoverySetting={"RecoveryMechanisms": [{"Priority": 1, "Name": "verified_email"}]},
     EmailConfiguration={"EmailSendingAccount": "DEVELOPER",
                         "SourceArn": "arn:aws:ses:us-east-1:123456789012:identity/example.com"},
+    UserPoolTier="PLUS",                       # threat protection (UserPoolAddOns) needs the Plus plan
     UserPoolAddOns={"AdvancedSecurityMode": "ENFORCED"},
     Schema=[{"Name": "access", "AttributeDataType": "String", "Mutable": True},
             {"Name": "nickname2", "AttributeDataType": "String", "Mutable": True}],

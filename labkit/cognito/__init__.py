@@ -6,7 +6,8 @@ own; it works the same against the lab and against AWS.
 - :mod:`.srp`        SRP-6a exactly as Cognito runs it (client and server sides, inspectable).
 - :mod:`.jwt`        reading tokens (``inspect``), verifying them (``CognitoVerifier``), why one failed.
 - :mod:`.session`    SECRET_HASH and sign-in / refresh / revoke / sign-out over boto3.
-- :mod:`.names`      auth flow and challenge names.
+- :mod:`.names`      auth flow, challenge, first-factor and feature-plan names.
+- :mod:`.authenticator` a software passkey authenticator (``SoftwareAuthenticator``) for WebAuthn sign-in.
 - :mod:`.passwords`  the password policy's rules and messages.
 - :mod:`.lifetimes`  app-client token lifetimes: units, defaults, ranges.
 - :mod:`.durations`  seconds in words, the one formatter.

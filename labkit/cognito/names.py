@@ -6,7 +6,7 @@ back with RespondToAuthChallenge.
 """
 from __future__ import annotations
 
-__all__ = ["AuthFlow", "ExplicitAuthFlow", "Challenge"]
+__all__ = ["AuthFlow", "ExplicitAuthFlow", "Challenge", "AuthFactor", "FeaturePlan"]
 
 
 class AuthFlow:
@@ -18,6 +18,7 @@ class AuthFlow:
     CUSTOM_AUTH = "CUSTOM_AUTH"
     ADMIN_USER_PASSWORD_AUTH = "ADMIN_USER_PASSWORD_AUTH"
     ADMIN_NO_SRP_AUTH = "ADMIN_NO_SRP_AUTH"                # legacy spelling of ADMIN_USER_PASSWORD_AUTH
+    USER_AUTH = "USER_AUTH"                                # choice-based: password, SRP, one-time code, passkey
 
 
 class ExplicitAuthFlow:
@@ -27,6 +28,7 @@ class ExplicitAuthFlow:
     ALLOW_REFRESH_TOKEN_AUTH = "ALLOW_REFRESH_TOKEN_AUTH"
     ALLOW_CUSTOM_AUTH = "ALLOW_CUSTOM_AUTH"
     ALLOW_ADMIN_USER_PASSWORD_AUTH = "ALLOW_ADMIN_USER_PASSWORD_AUTH"
+    ALLOW_USER_AUTH = "ALLOW_USER_AUTH"    # USER_AUTH, and with it password and SRP sign-in (Essentials plan)
 
 
 class Challenge:
@@ -38,3 +40,25 @@ class Challenge:
     SELECT_MFA_TYPE = "SELECT_MFA_TYPE"                    # the user has both: which one?
     MFA_SETUP = "MFA_SETUP"                                # MFA is required and the user has none yet
     CUSTOM_CHALLENGE = "CUSTOM_CHALLENGE"
+    # Choice-based sign-in (USER_AUTH): pick a first factor, then prove it.
+    SELECT_CHALLENGE = "SELECT_CHALLENGE"                  # answer with ANSWER=<one of AvailableChallenges>
+    PASSWORD = "PASSWORD"                                  # the password itself (PASSWORD)
+    PASSWORD_SRP = "PASSWORD_SRP"                          # SRP: send SRP_A, then PASSWORD_VERIFIER
+    EMAIL_OTP = "EMAIL_OTP"                                # a one-time code sent by email (EMAIL_OTP_CODE)
+    SMS_OTP = "SMS_OTP"                                    # a one-time code sent by text message (SMS_OTP_CODE)
+    WEB_AUTHN = "WEB_AUTHN"                                # a passkey assertion (CREDENTIAL)
+
+
+class AuthFactor:
+    """A user pool's ``Policies.SignInPolicy.AllowedFirstAuthFactors``: what USER_AUTH may offer."""
+    PASSWORD = "PASSWORD"          # offers both PASSWORD and PASSWORD_SRP
+    EMAIL_OTP = "EMAIL_OTP"
+    SMS_OTP = "SMS_OTP"
+    WEB_AUTHN = "WEB_AUTHN"
+
+
+class FeaturePlan:
+    """A user pool's ``UserPoolTier``: each plan has every feature of the one before it."""
+    LITE = "LITE"
+    ESSENTIALS = "ESSENTIALS"      # the default for new pools
+    PLUS = "PLUS"

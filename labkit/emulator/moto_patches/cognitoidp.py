@@ -10,6 +10,10 @@ What they change, and why (each line is a lesson raw moto would get wrong):
   ExplicitAuthFlows, SECRET_HASH). ``RevokeToken`` and ``DeleteUser``, which moto lacks, are added.
 - Every other action that takes an ``AccessToken`` first gets Cognito's checks: signature,
   expiry on the lab clock, revocation.
+- Feature plans (``UserPoolTier``, :mod:`labkit.emulator.user_pools.plans`), choice-based sign-in
+  (``USER_AUTH`` with passwords, one-time codes and passkeys, :mod:`labkit.emulator.user_pools.passwordless`)
+  and the passkey actions moto lacks (Start/CompleteWebAuthnRegistration, List/DeleteWebAuthnCredential(s),
+  :mod:`labkit.emulator.user_pools.passkeys`).
 - Attributes (:mod:`labkit.emulator.user_pools.attributes`): only declared ones, ``sub`` and other
   immutable ones never updated, each app client's ReadAttributes / WriteAttributes (SignUp,
   UpdateUserAttributes, GetUser, ID-token claims), email / phone changes with verification codes
@@ -63,7 +67,8 @@ def check_internals() -> None:
     require(R, "call_action", "_get_action", "serialized", "sign_up", "admin_create_user", "admin_delete_user",
             "admin_confirm_sign_up",
             "create_user_pool_client", "update_user_pool_client", "get_user", "change_password",
-            "create_user_pool_domain", "delete_user_pool_domain", "describe_user_pool_domain", "delete_user_pool")
+            "create_user_pool_domain", "delete_user_pool_domain", "describe_user_pool_domain", "delete_user_pool",
+            "create_user_pool", "update_user_pool", "set_user_pool_mfa_config", "get_user_pool_mfa_config")
     # The OAuth settings read moto's domains, resource servers and client configs
     # (labkit.emulator.user_pools.oauth_settings).
     require_assigned(models.CognitoIdpBackend, "user_pool_domains")
@@ -225,7 +230,8 @@ def _validate_password(backend, user_pool_id: str, password) -> None:
 
 def _install_actions(lab) -> None:
     from .. import errors as E
-    from ..user_pools import attribute_updates, attributes, custom_auth, email_quota, flows
+    from ..user_pools import (attribute_updates, attributes, custom_auth, email_quota, flows, passkeys, passwordless,
+                              plans)
 
     _, responses = _moto()
     R = responses.CognitoIdpResponse
@@ -234,28 +240,79 @@ def _install_actions(lab) -> None:
     originals = {name: getattr(R, name) for name in (
         "sign_up", "admin_create_user", "admin_delete_user", "create_user_pool_client", "update_user_pool_client",
         "call_action", "get_user", "admin_confirm_sign_up", "create_user_pool_domain", "delete_user_pool_domain",
-        "describe_user_pool_domain", "delete_user_pool", "create_identity_provider")}
+        "describe_user_pool_domain", "delete_user_pool", "create_identity_provider", "create_user_pool",
+        "update_user_pool", "set_user_pool_mfa_config", "get_user_pool_mfa_config")}
 
     # CUSTOM_AUTH (the define / create / verify Lambda triggers) has a module of its own.
     def initiate_auth(self, p, b):
         if p.get("AuthFlow") == "CUSTOM_AUTH":
             return custom_auth.initiate_auth(_state, b, p)
+        if p.get("AuthFlow") == "USER_AUTH":
+            return passwordless.initiate_user_auth(_state, b, p)
         return flows.initiate_auth(_state, b, p)
 
     def admin_initiate_auth(self, p, b):
         if p.get("AuthFlow") == "CUSTOM_AUTH":
             return custom_auth.initiate_auth(_state, b, p, admin_pool_id=p.get("UserPoolId"))
+        if p.get("AuthFlow") == "USER_AUTH":
+            return passwordless.initiate_user_auth(_state, b, p, admin_pool_id=p.get("UserPoolId"))
         return flows.initiate_auth(_state, b, p, admin_pool_id=p.get("UserPoolId"))
 
     def respond_to_auth_challenge(self, p, b):
         if p.get("ChallengeName") == "CUSTOM_CHALLENGE":
             return custom_auth.respond_to_auth_challenge(_state, b, p)
+        if p.get("ChallengeName") in passwordless.RESPONSES:
+            return passwordless.respond(_state, b, p)
         return flows.respond_to_auth_challenge(_state, b, p, _validator(b))
 
     def admin_respond_to_auth_challenge(self, p, b):
         if p.get("ChallengeName") == "CUSTOM_CHALLENGE":
             return custom_auth.respond_to_auth_challenge(_state, b, p, admin_pool_id=p.get("UserPoolId"))
+        if p.get("ChallengeName") in passwordless.RESPONSES:
+            return passwordless.respond(_state, b, p, admin_pool_id=p.get("UserPoolId"))
         return flows.respond_to_auth_challenge(_state, b, p, _validator(b), admin_pool_id=p.get("UserPoolId"))
+
+    # Feature plans (UserPoolTier) and what each unlocks (labkit.emulator.user_pools.plans).
+    def create_user_pool(self, p, b):
+        p.setdefault("UserPoolTier", plans.DEFAULT_PLAN)      # "Defaults to ESSENTIALS"
+        plans.check_pool_config(p, p["UserPoolTier"])
+        self.body = json.dumps(p)
+        return _passthrough(originals["create_user_pool"], self)
+
+    def update_user_pool(self, p, b):
+        pool = flows.find_pool(b, p.get("UserPoolId"))
+        # The lab's reading: a request without UserPoolTier keeps the pool's plan (a plan changes
+        # what AWS bills; the other settings reset to their defaults as the reference says).
+        p.setdefault("UserPoolTier", plans.pool_plan(pool))
+        plans.check_pool_config(p, p["UserPoolTier"])
+        self.body = json.dumps(p)
+        originals["update_user_pool"](self)          # moto's answers nothing (None)
+        return {}
+
+    def set_user_pool_mfa_config(self, p, b):
+        return passkeys.set_user_pool_mfa_config(_state, b, p, lambda: _passthrough(
+            originals["set_user_pool_mfa_config"], self), self)
+
+    def get_user_pool_mfa_config(self, p, b):
+        result = _passthrough(originals["get_user_pool_mfa_config"], self)
+        result.update(_state.mfa_extras.get(p.get("UserPoolId")) or {})
+        return result
+
+    # Passkeys (labkit.emulator.user_pools.passkeys): moto has none of these actions.
+    def start_web_authn_registration(self, p, b):
+        return passkeys.start_registration(_state, b, p)
+
+    def complete_web_authn_registration(self, p, b):
+        return passkeys.complete_registration(_state, b, p)
+
+    def get_user_auth_factors(self, p, b):
+        return passwordless.get_user_auth_factors(_state, b, p)
+
+    def list_web_authn_credentials(self, p, b):
+        return passkeys.list_credentials(_state, b, p)
+
+    def delete_web_authn_credential(self, p, b):
+        return passkeys.delete_credential(_state, b, p)
 
     def sign_up(self, p, b):
         pool, client = flows.find_client(b, p.get("ClientId"))
@@ -264,6 +321,12 @@ def _install_actions(lab) -> None:
             raise E.not_authorized("SignUp is not permitted for this user pool")
         # the schema and the app client's WriteAttributes decide which attributes a user may give
         p["UserAttributes"] = attribute_updates.check_sign_up(b, pool, client, p)
+        passwordless_user = not p.get("Password")
+        if passwordless_user:
+            # A user without a password signs in with one-time codes only. moto needs one: it gets
+            # a throw-away that is forgotten (no verifier kept) as soon as the user exists.
+            passwordless.check_passwordless_sign_up(pool)
+            p["Password"] = flows.temporary_password(_state, pool)
         if "email" in (pool.extended_config.get("AutoVerifiedAttributes") or []) and any(
                 a.get("Name") == "email" for a in p["UserAttributes"]):
             email_quota.check(_state, pool)      # refused before the user exists
@@ -286,11 +349,21 @@ def _install_actions(lab) -> None:
                 raise E.CognitoError("UsernameExistsException", "User already exists") from None
             raise
         user = pool._get_user(p.get("Username"))
+        if passwordless_user:
+            user.password = None
         triggers.apply_sign_up_flags(user, flags)
-        return flows.after_sign_up(_state, pool, client, user)
+        result = flows.after_sign_up(_state, pool, client, user)
+        # a client with ALLOW_USER_AUTH gets a Session to pass on to ConfirmSignUp (SignUp reference)
+        session = passwordless.sign_up_session(_state, pool, client, user)
+        return {**result, "Session": session} if session else result
 
     def confirm_sign_up(self, p, b):
-        return flows.confirm_sign_up(_state, b, p)
+        result = flows.confirm_sign_up(_state, b, p)
+        # With SignUp's Session, one that signs the user in with USER_AUTH (ConfirmSignUp reference).
+        pool, client = flows.find_client(b, p.get("ClientId"))
+        user = pool._get_user(p.get("Username"))
+        session = passwordless.confirm_sign_up_session(_state, pool, client, user, p.get("Session")) if user else None
+        return {**result, "Session": session} if session else result
 
     def resend_confirmation_code(self, p, b):
         return flows.resend_confirmation_code(_state, b, p)
@@ -367,6 +440,7 @@ def _install_actions(lab) -> None:
         from ..user_pools import oauth_settings
 
         flows.validate_client_config(p)
+        plans.check_client_config(flows.find_pool(b, p.get("UserPoolId")), p)
         attributes.validate_client_attributes(flows.find_pool(b, p.get("UserPoolId")), p, updating=False)
         oauth_settings.check_client_oauth(flows.find_pool(b, p.get("UserPoolId")), p,
                                           has_secret=bool(p.get("GenerateSecret")))
@@ -383,6 +457,7 @@ def _install_actions(lab) -> None:
         from ..user_pools import oauth_settings
 
         flows.validate_client_config(p)
+        plans.check_client_config(flows.find_pool(b, p.get("UserPoolId")), p)
         attributes.validate_client_attributes(flows.find_pool(b, p.get("UserPoolId")), p, updating=True)
         client = flows.find_pool(b, p.get("UserPoolId")).clients.get(p.get("ClientId"))
         if client is not None:
@@ -465,6 +540,12 @@ def _install_actions(lab) -> None:
         "create_user_pool_domain": create_user_pool_domain, "delete_user_pool_domain": delete_user_pool_domain,
         "describe_user_pool_domain": describe_user_pool_domain, "delete_user_pool": delete_user_pool,
         "create_identity_provider": create_identity_provider,
+        "create_user_pool": create_user_pool, "update_user_pool": update_user_pool,
+        "set_user_pool_mfa_config": set_user_pool_mfa_config, "get_user_pool_mfa_config": get_user_pool_mfa_config,
+        "start_web_authn_registration": start_web_authn_registration,
+        "complete_web_authn_registration": complete_web_authn_registration,
+        "list_web_authn_credentials": list_web_authn_credentials, "get_user_auth_factors": get_user_auth_factors,
+        "delete_web_authn_credential": delete_web_authn_credential,
     }
     for name, handler in handlers.items():
         _patcher.replace(R, name, _make_action(handler), must_exist=False)

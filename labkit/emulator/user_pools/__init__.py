@@ -3,6 +3,9 @@
 - :mod:`.state`   per-lab stores: codes, sessions, SRP attempts, TOTP secrets, tokens, lockout.
 - :mod:`.flows`   the API actions the lab answers itself (sign-up, sign-in, MFA, revocation...).
 - :mod:`.policy`  the password policy, with Cognito's rules and messages.
+- :mod:`.plans`   feature plans (UserPoolTier) and FeatureUnavailableInTierException.
+- :mod:`.passwordless` choice-based sign-in (USER_AUTH): password, SRP, one-time codes, sign-in after sign-up.
+- :mod:`.passkeys` passkeys: WebAuthnConfiguration, registration, the WEB_AUTHN challenge (py_webauthn).
 
 Errors are :mod:`labkit.emulator.errors`; signing keys :mod:`labkit.emulator.keys`; the moto glue
 that wires these in is :mod:`labkit.emulator.moto_patches.cognitoidp`. Nothing here imports moto's

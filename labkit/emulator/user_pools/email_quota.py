@@ -10,7 +10,7 @@ A message over the quota is refused with ``LimitExceededException`` and the word
 answers with. The lab is one AWS account, so the count is shared by every pool of the lab; the day
 is the UTC calendar day on the lab clock (AWS documents a daily quota, not when the day starts: the
 lab's choice). Counted: the codes Cognito emails (sign-up, resend, forgotten password, attribute
-verification); not counted: invitations of AdminCreateUser (the lab does not count them yet).
+verification, EMAIL_OTP sign-in); not counted: invitations of AdminCreateUser (the lab does not count them yet).
 """
 from __future__ import annotations
 

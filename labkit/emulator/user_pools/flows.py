@@ -28,9 +28,9 @@ from .state import (FORGOT_PASSWORD_CODE_TTL, SIGN_UP_CODE_TTL, AccessRecord, Ch
                     CodeRecord, IdpState, RefreshRecord, SRPAttempt, TotpSecret)
 
 USER_FLOWS = {AuthFlow.USER_SRP_AUTH, AuthFlow.USER_PASSWORD_AUTH, AuthFlow.REFRESH_TOKEN_AUTH,
-              AuthFlow.REFRESH_TOKEN, AuthFlow.CUSTOM_AUTH}
+              AuthFlow.REFRESH_TOKEN, AuthFlow.CUSTOM_AUTH, AuthFlow.USER_AUTH}
 ADMIN_FLOWS = {AuthFlow.ADMIN_USER_PASSWORD_AUTH, AuthFlow.ADMIN_NO_SRP_AUTH, AuthFlow.REFRESH_TOKEN_AUTH,
-               AuthFlow.REFRESH_TOKEN, AuthFlow.USER_SRP_AUTH, AuthFlow.CUSTOM_AUTH}
+               AuthFlow.REFRESH_TOKEN, AuthFlow.USER_SRP_AUTH, AuthFlow.CUSTOM_AUTH, AuthFlow.USER_AUTH}
 # Which ExplicitAuthFlows value enables each AuthFlow (legacy names map to their ALLOW_ twins).
 FLOW_PERMISSION = {
     AuthFlow.USER_SRP_AUTH: ExplicitAuthFlow.ALLOW_USER_SRP_AUTH,
@@ -40,6 +40,9 @@ FLOW_PERMISSION = {
     AuthFlow.CUSTOM_AUTH: ExplicitAuthFlow.ALLOW_CUSTOM_AUTH,
     AuthFlow.ADMIN_USER_PASSWORD_AUTH: ExplicitAuthFlow.ALLOW_ADMIN_USER_PASSWORD_AUTH,
     AuthFlow.ADMIN_NO_SRP_AUTH: ExplicitAuthFlow.ALLOW_ADMIN_USER_PASSWORD_AUTH,
+    # choice-based sign-in (labkit.emulator.user_pools.passwordless); it also does password and SRP
+    # sign-in without ALLOW_USER_PASSWORD_AUTH / ALLOW_USER_SRP_AUTH
+    AuthFlow.USER_AUTH: ExplicitAuthFlow.ALLOW_USER_AUTH,
 }
 # The ExplicitAuthFlows names from before the ALLOW_ prefix, still accepted.
 LEGACY_FLOW_NAMES = {"USER_PASSWORD_AUTH": ExplicitAuthFlow.ALLOW_USER_PASSWORD_AUTH,
@@ -133,11 +136,39 @@ def _x_digest(pool_id: str, username: str, password: str, salt: bytes) -> bytes:
     return hashlib.sha256(str(srp.compute_x(pool_id, username, password, salt)).encode()).digest()
 
 
+MAX_PASSWORD_HISTORY = 24      # PasswordHistorySize is 0-24
+
+
+def _history_size(state: IdpState, pool_id: str) -> int:
+    from moto.cognitoidp.models import cognitoidp_backends
+
+    pool = cognitoidp_backends[state.lab.account_id][state.lab.region].user_pools.get(pool_id)
+    if pool is None:
+        return 0
+    rules = (pool.extended_config.get("Policies") or {}).get("PasswordPolicy") or {}
+    return int(rules.get("PasswordHistorySize") or 0)
+
+
+def check_password_history(state: IdpState, pool_id: str, username: str, password: str) -> None:
+    """PasswordHistorySize n: "Users can't set a password that matches any of n previous passwords"
+    (PasswordPolicyType); the current password is the most recent of them."""
+    size = _history_size(state, pool_id)
+    history = state.password_history.get((pool_id, username), [])[:size]
+    if any(hmac.compare_digest(_x_digest(pool_id, username, password, salt), digest) for salt, digest in history):
+        raise E.CognitoError("PasswordHistoryPolicyViolationException",
+                             f"The password matches one of the user's last {size} passwords (PasswordHistorySize).")
+
+
 def remember_password(state: IdpState, pool_id: str, username: str, password: str) -> None:
-    """Keep salt, verifier and a digest of x; never the password."""
+    """Keep salt, verifier and a digest of x; never the password. The pool's password history is
+    checked first (only digests of old passwords are kept, each with its own salt)."""
+    check_password_history(state, pool_id, username, password)
     salt = srp.new_salt(state.lab.rng)
-    state.srp_verifiers[(pool_id, username)] = (
-        salt, srp.compute_verifier(pool_id, username, password, salt), _x_digest(pool_id, username, password, salt))
+    digest = _x_digest(pool_id, username, password, salt)
+    state.srp_verifiers[(pool_id, username)] = (salt, srp.compute_verifier(pool_id, username, password, salt), digest)
+    history = state.password_history.setdefault((pool_id, username), [])
+    history.insert(0, (salt, digest))
+    del history[MAX_PASSWORD_HISTORY:]
 
 
 # -- codes ------------------------------------------------------------------------------------
@@ -339,6 +370,7 @@ def confirm_forgot_password(state: IdpState, backend, params: dict, validate_pas
     if not isinstance(password, str):
         raise E.invalid_parameter("Missing required parameter Password")
     validate_password(pool.id, password)       # a weak password must not burn the code
+    check_password_history(state, pool.id, user.username, password)     # nor a reused one
     if hide and (pool.id, user.username, "forgot-password") not in state.codes:
         # ENABLED: "If a code isn't requested when using ForgotPassword, ... ExpiredCodeException" (guide)
         raise E.expired_code()
@@ -556,6 +588,7 @@ def forget_user(state: IdpState, pool_id: str, username: str) -> None:
     verifier, TOTP secrets, codes, lockout, sessions, SRP attempts) carries over to a namesake."""
     sign_out_everywhere(state, pool_id, username)
     state.srp_verifiers.pop((pool_id, username), None)
+    state.password_history.pop((pool_id, username), None)
     state.lockouts.pop((pool_id, username), None)
     state.temporary_passwords.pop((pool_id, username), None)
     state.first_sign_in_pending.discard((pool_id, username))
@@ -869,7 +902,7 @@ def initiate_auth(state: IdpState, backend, params: dict, *, admin_pool_id: str 
         return _password_sign_in(state, pool, client, auth)
     if flow == AuthFlow.USER_SRP_AUTH:
         return _srp_start(state, pool, client, auth)
-    raise E.invalid_parameter(f"{flow} is answered by labkit.emulator.user_pools.custom_auth.")
+    raise E.invalid_parameter(f"{flow} is answered by labkit.emulator.user_pools.custom_auth or .passwordless.")
 
 
 def respond_to_auth_challenge(state: IdpState, backend, params: dict, validate_password,

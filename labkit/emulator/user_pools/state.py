@@ -17,6 +17,10 @@ CODE_DIGITS = 6
 SIGN_UP_CODE_TTL = 24 * 3600        # confirmation codes: 24 hours
 ATTRIBUTE_CODE_TTL = 24 * 3600      # attribute verification codes: 24 hours
 FORGOT_PASSWORD_CODE_TTL = 3600     # password-reset codes: 1 hour
+# One-time sign-in codes (USER_AUTH EMAIL_OTP / SMS_OTP) have eight digits, a length Cognito does not
+# let you change (aws-amplify/amplify-js#14428, "currently fixed at an 8 digit PIN"); they live as long
+# as the sign-in session, the app client's AuthSessionValidity.
+OTP_DIGITS = 8
 LOCKOUT_AFTER = 5                   # failed sign-ins before the temporary lock starts
 LOCKOUT_MAX_SECONDS = 15 * 60       # the lock doubles from 1 s up to about 15 minutes
 
@@ -53,6 +57,12 @@ class ChallengeSession:
     sms_code: str | None = None
     mfa_setup_verified: bool = False
     custom: Any = None             # CUSTOM_AUTH: the rounds so far (labkit.emulator.user_pools.custom_auth)
+    # USER_AUTH (labkit.emulator.user_pools.passwordless)
+    available: list[str] | None = None      # SELECT_CHALLENGE: what the user may choose
+    otp_code: str | None = None             # EMAIL_OTP / SMS_OTP: the code sent
+    otp_destination: str | None = None
+    webauthn_challenge: bytes | None = None  # WEB_AUTHN: the challenge in CREDENTIAL_REQUEST_OPTIONS
+    decoy: bool = False                     # an unknown user answered as if known: can never succeed
 
 
 @dataclass
@@ -99,6 +109,42 @@ class TotpSecret:
 
 
 @dataclass
+class SignUpSession:
+    """SignUp's ``Session``: ConfirmSignUp turns it into one that signs the user in with USER_AUTH."""
+
+    pool_id: str
+    client_id: str
+    username: str
+    expires_at: float
+    confirmed: bool = False
+
+
+@dataclass
+class Passkey:
+    """A registered WebAuthn credential (what Cognito keeps: never a private key)."""
+
+    credential_id: bytes
+    public_key: bytes              # COSE key, as the authenticator sent it
+    sign_count: int
+    rp_id: str
+    created_at: float
+    name: str
+    transports: list[str] = field(default_factory=list)
+    attachment: str | None = None
+    user_verified: bool = False
+
+
+@dataclass
+class PasskeyRegistration:
+    """StartWebAuthnRegistration's challenge, waiting for CompleteWebAuthnRegistration."""
+
+    client_id: str
+    challenge: bytes
+    rp_id: str
+    expires_at: float
+
+
+@dataclass
 class IdpState:
     """All per-lab stores, guarded by one lock (the lab's HTTP server is threaded)."""
 
@@ -117,6 +163,8 @@ class IdpState:
     decoy_key: bytes = field(default_factory=lambda: secrets.token_bytes(32))   # shapes decoy challenges
     # (pool, user) -> (salt, verifier v = g^x, sha256 of x): never the password itself
     srp_verifiers: dict[tuple[str, str], tuple[bytes, int, bytes]] = field(default_factory=dict)
+    # (pool, user) -> [(salt, sha256 of x), …] of the passwords they had, newest first (PasswordHistorySize)
+    password_history: dict[tuple[str, str], list[tuple[bytes, bytes]]] = field(default_factory=dict)
     # (pool, user's sub) -> {"email": new value, …}: changes waiting for verification
     # (UserAttributeUpdateSettings.AttributesRequireVerificationBeforeUpdate)
     pending_attributes: dict[tuple[str, str], dict[str, str]] = field(default_factory=dict)
@@ -127,6 +175,11 @@ class IdpState:
     # the hosted UI and OAuth 2.0 endpoints' state (labkit.emulator.user_pools.oauth.OAuthState),
     # made on the first request to a domain's endpoints
     oauth: Any = None
+    # SetUserPoolMfaConfig settings moto does not keep: pool id -> {"WebAuthnConfiguration": …, …}
+    mfa_extras: dict[str, dict] = field(default_factory=dict)
+    sign_up_sessions: dict[str, SignUpSession] = field(default_factory=dict)
+    passkeys: dict[tuple[str, str], list[Passkey]] = field(default_factory=dict)        # (pool, user's sub)
+    passkey_registrations: dict[tuple[str, str], PasskeyRegistration] = field(default_factory=dict)
 
     # -- randomness, all from the lab's (possibly seeded) generator -------------------------
     def code(self) -> str:
