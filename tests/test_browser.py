@@ -64,7 +64,7 @@ def app():
         "<!DOCTYPE html><title>App</title><p id='app'>Back in the app</p>", content_type="text/html")(environ, start))
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     thread.start()
-    yield f"http://127.0.0.1:{server.server_port}/callback"
+    yield f"http://localhost:{server.server_port}/callback"   # Cognito allows plain HTTP for localhost only
     server.shutdown()
     server.server_close()
 

@@ -372,12 +372,17 @@ def _client_checks(report: AuditReport, client: dict, mutable_custom: list[str])
                    f"Leave {name} out of this client's WriteAttributes (set WriteAttributes explicitly); "
                    "set it with AdminUpdateUserAttributes from your backend.")
 
-    server_side = {"ALLOW_ADMIN_USER_PASSWORD_AUTH", "ADMIN_NO_SRP_AUTH"} & flows or "client_credentials" in oauth_flows
-    if server_side and not has_secret:
+    # Admin flows are authorized with IAM credentials, so the client is a server's. Without a secret,
+    # every public call the client allows (SignUp, ForgotPassword, InitiateAuth with its other flows)
+    # is open to anyone who learns the client id; with one, each needs SECRET_HASH. (A
+    # client_credentials client always has a secret: Cognito refuses one without.)
+    if {"ALLOW_ADMIN_USER_PASSWORD_AUTH", "ADMIN_NO_SRP_AUTH"} & flows and not has_secret:
         report.add("client-secret-missing-for-server", "medium", where,
-                   "This client allows a server-side flow (admin password auth or client credentials) but "
-                   "has no client secret: anyone with the client id can start those flows where they reach.",
-                   "Create a confidential client with GenerateSecret for servers; keep public clients secret-less.")
+                   "This client allows admin password auth, so a server uses it, but it has no client "
+                   "secret: the public calls it also accepts (SignUp, ForgotPassword, InitiateAuth) need "
+                   "nothing but the client id, which anyone can learn from an app that ships it.",
+                   "Give the server its own confidential client (GenerateSecret); keep browser and mobile "
+                   "apps on a separate public client.")
 
     if "implicit" in oauth_flows:
         report.add("implicit-flow", "medium", where,

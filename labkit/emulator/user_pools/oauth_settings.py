@@ -10,7 +10,9 @@ OAuth setting of an app client, but checks almost nothing. The checks here run b
   of the pool (else ``ScopeDoesNotExistException``); ``client_credentials`` is the only flow of a
   client that uses it, needs a client secret and custom scopes (``InvalidOAuthFlowException``);
   ``CallbackURLs`` / ``LogoutURLs`` are absolute, without a fragment, and HTTPS except for
-  ``http://localhost``, ``http://127.0.0.1`` and ``http://[::1]`` (API reference, CreateUserPoolClient).
+  ``http://localhost`` ("Amazon Cognito requires HTTPS over HTTP except for http://localhost for
+  testing purposes only. App callback URLs such as myapp://example are also supported.", API
+  reference, CreateUserPoolClient): ``http://127.0.0.1`` is refused like any other plain-HTTP host.
 
 Where AWS's exact wording is not documented, the messages are the lab's own (README says so).
 
@@ -33,8 +35,8 @@ OIDC_SCOPES = ("openid", "email", "phone", "profile")
 ADMIN_SCOPE = "aws.cognito.signin.user.admin"
 STANDARD_SCOPES = frozenset(OIDC_SCOPES + (ADMIN_SCOPE,))
 OAUTH_FLOWS = ("code", "implicit", "client_credentials")
-# Plain HTTP is allowed for these hosts only (API reference, CreateUserPoolClient CallbackURLs).
-LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
+# Plain HTTP is allowed for this host only (API reference, CreateUserPoolClient CallbackURLs).
+LOOPBACK_HOSTS = frozenset({"localhost"})
 
 
 def domain_base_url(endpoint_url: str, domain: str) -> str:
@@ -150,7 +152,7 @@ def redirect_url_problem(url: str) -> str | None:
     if parts.fragment or "#" in url:
         return "must not include a fragment"
     if parts.scheme == "http" and (parts.hostname or "") not in LOOPBACK_HOSTS:
-        return "must use HTTPS (plain HTTP only for localhost, 127.0.0.1 and [::1])"
+        return "must use HTTPS (plain HTTP only for http://localhost, for testing)"
     if parts.scheme in ("http", "https") and not parts.hostname:
         return "has no host"
     return None
