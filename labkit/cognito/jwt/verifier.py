@@ -229,8 +229,8 @@ def check_signature(v: Verification) -> None:
     alg = v.header.get("alg")
     if alg != ALGORITHM:
         hint = {"none": "an unsigned token: anyone could have written it",
-                "HS256": "HMAC with a shared secret: Cognito never signs user-pool tokens so "
-                         "(a classic forgery uses the public key as the secret)"}.get(str(alg), "")
+                "HS256": "HS256 uses a shared secret; Cognito never signs user-pool tokens with one. "
+                         "A classic forgery uses the public key as that secret."}.get(str(alg), "")
         raise AlgorithmNotAllowed(f"alg is {alg!r}, only RS256 is accepted" + (f" ({hint})" if hint else ""),
                                   header=v.header)
     key = v.verifier.signing_key(v.header, v.keys or v.verifier.keys)
