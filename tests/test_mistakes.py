@@ -56,6 +56,9 @@ def test_the_cloudgoat_chain_reaches_the_admin_role_on_the_vulnerable_portal(lab
     assert episode.succeeded and all(step.worked for step in episode.steps)
     assert episode.loot["role"] == "PortalAdminRole"
     assert episode.loot["claims"]["custom:access"] == "admin"
+    # The client lists custom:access in WriteAttributes explicitly: the exploit does not lean on the
+    # lab's default for a client without WriteAttributes (AWS documents standard attributes only).
+    assert "custom:access" in app.client_settings()["WriteAttributes"]
 
 
 def test_refusing_self_sign_up_stops_the_stranger_at_sign_up(lab):

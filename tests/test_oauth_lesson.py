@@ -48,6 +48,37 @@ def test_pkce_pair_is_s256_and_seeded():
     assert first.verifier not in repr(first)             # the repr never shows the whole secret
 
 
+def test_state_is_fresh_and_seeded():
+    """state is unguessable (128 bits, different for each sign-in) and the same for the same seed
+    (notebook outputs are compared)."""
+    from labkit.course.oauth_flows import new_state
+
+    states = []
+    for _ in range(2):
+        with Lab(seed=8) as lab:
+            states.append([new_state(lab), new_state(lab)])
+    assert states[0] == states[1] and states[0][0] != states[0][1] and len(states[0][0]) == 22
+
+
+def test_state_comes_back_unchanged_and_a_foreign_one_is_refused(app):
+    """The redirect carries the state the app sent; a callback whose state differs from the one this
+    browser sent (or has none) is refused before any code is redeemed; no constant default state."""
+    from labkit.course.oauth_flows import check_state, new_state
+
+    sent = new_state(app.lab)
+    browser = HostedUIBrowser()
+    browser.open(app.authorize_url("web", state=sent, scope="openid"))
+    back = browser.sign_in("maria", PASSWORD)
+    assert check_state(sent, back.params["state"]) == sent
+    with pytest.raises(ValueError, match="state mismatch"):
+        check_state(sent, new_state(app.lab))
+    with pytest.raises(ValueError, match="state mismatch"):
+        check_state(sent, None)
+    defaults = [dict(p.split("=") for p in app.authorize_url("web").split("?")[1].split("&"))["state"]
+                for _ in range(2)]
+    assert defaults[0] != defaults[1]                     # no constant default state
+
+
 def test_without_pkce_an_intercepted_code_buys_tokens_and_with_pkce_it_does_not(app):
     """A public client's code needs only client_id at the token endpoint; with a challenge,
     the code is refused without the verifier (and with a wrong one: invalid_grant)."""

@@ -240,9 +240,12 @@ def test_lazy_migration_from_the_legacy_store(lab):
     assert row["hash"]["S"] == tl.legacy_hash("Old-Passw0rd!", bytes.fromhex(row["salt"]["S"]))
     arn = deploy_function(lab, th.migrate_legacy_user, name="t-migrate", timeout=10, environment={"LEGACY_TABLE": "t-legacy"})
     shop = pool(lab, LambdaConfig={"UserMigration": arn})
-    assert error_of(shop.sign_in, "carol", "wrong-Passw0rd!") == ("UserLambdaValidationException",
-                                                                  "UserMigration failed with error Bad password.")
-    assert error_of(shop.sign_in, "nobody", PASSWORD)[1] == "UserMigration failed with error User does not exist."
+    generic = ("UserLambdaValidationException", "UserMigration failed with error Incorrect username or password.")
+    assert error_of(shop.sign_in, "carol", "wrong-Passw0rd!") == generic
+    # an unknown user gets the same answer (no account enumeration); only the log tells the reasons apart
+    assert error_of(shop.sign_in, "nobody", PASSWORD) == generic
+    assert [line for line in lab.lambda_logs("t-migrate").output if line.startswith("not migrated")] == [
+        "not migrated: carol gave a wrong password", "not migrated: nobody is not in the legacy store"]
     assert shop.idp.list_users(UserPoolId=shop.pool_id)["Users"] == []
     tokens = shop.sign_in("carol", "Old-Passw0rd!")
     assert claims(tokens["IdToken"])["email"] == "carol@old.example"
@@ -307,7 +310,8 @@ def test_a_wallet_signature_of_the_fresh_siwe_message_signs_the_linked_user_in(l
 def test_replayed_foreign_and_garbage_signatures_are_refused_then_the_sign_in_fails(lab, wallets):
     """A signature of an earlier message (old nonce), one by another key and a non-signature are each
     answerCorrect false; after three wrong answers DefineAuthChallenge fails the sign-in
-    (NotAuthorizedException). A user with no linked wallet cannot start."""
+    (NotAuthorizedException). A user with no linked wallet cannot start, and is refused exactly like a
+    wrong answer (no account enumeration)."""
     setup, wallet = wallets
     old = start(setup)
     replayed = sign(wallet, old["ChallengeParameters"]["message"])
@@ -317,11 +321,13 @@ def test_replayed_foreign_and_garbage_signatures_are_refused_then_the_sign_in_fa
     assert attempt["ChallengeName"] == "CUSTOM_CHALLENGE"
     attempt = answer(setup, attempt, sign(thief, attempt["ChallengeParameters"]["message"]))
     assert attempt["ChallengeName"] == "CUSTOM_CHALLENGE"
-    assert error_of(answer, setup, attempt, "0x00")[0] == "NotAuthorizedException"
-    verdicts = [line.rsplit(" ", 1)[-1] for line in lab.lambda_logs("t-verify").output if line.startswith("signature by")]
+    failed = error_of(answer, setup, attempt, "0x00")
+    assert failed[0] == "NotAuthorizedException"
+    verdicts = [line.rsplit(" ", 1)[-1] for line in lab.lambda_logs("t-verify").output if line.startswith("linked wallet")]
     assert verdicts[-3:] == ["False", "False", "False"]
-    code, message = error_of(start, setup, "unlinked")
-    assert code == "UserLambdaValidationException" and "No wallet is linked" in message
+    creates = len(lab.lambda_logs("t-create"))
+    assert error_of(start, setup, "unlinked") == failed == ("NotAuthorizedException", "Incorrect username or password.")
+    assert len(lab.lambda_logs("t-create")) == creates             # no challenge was created for it
 
 
 def test_the_wallet_checks_the_message_before_signing():

@@ -45,7 +45,8 @@ from .setups import create_role, identity_pool
 from .userpool import UserPoolSetup, create_user_pool
 
 __all__ = ["PASSWORD", "Outcome", "Episode", "JwtTarget", "jwt_target", "BATTERY", "Battery", "stopped_by",
-           "CloudGoatApp", "cloudgoat_app", "cloudgoat_attack", "refuse_self_sign_up", "set_write_attributes",
+           "CloudGoatApp", "PORTAL_WRITE_ATTRIBUTES", "cloudgoat_app", "cloudgoat_attack", "refuse_self_sign_up",
+           "set_write_attributes",
            "map_roles_by_group", "update_user_pool", "EmailChangeApp", "email_change_app", "email_takeover",
            "require_verification_before_update", "sign_up_probe", "SecretClientApp", "secret_client_app",
            "what_a_client_secret_allows", "stolen_session", "SimulatedPage", "email_until_refused",
@@ -322,10 +323,22 @@ class CloudGoatApp:
                                                         ClientId=self.users.client_id)["UserPoolClient"]
 
 
+#: The vulnerable client's WriteAttributes: every writable standard attribute and custom:access.
+PORTAL_WRITE_ATTRIBUTES: tuple[str, ...] = (
+    "address", "birthdate", "email", "family_name", "gender", "given_name", "locale", "middle_name", "name",
+    "nickname", "phone_number", "picture", "preferred_username", "profile", "updated_at", "website",
+    "zoneinfo", "custom:access")
+
+
 def cloudgoat_app(lab) -> CloudGoatApp:
-    """Build the vulnerable portal: self sign-up allowed, no WriteAttributes on the client (every
-    attribute writable), role mapping Rules on ``custom:access``. An employee, kirk, exists."""
+    """Build the vulnerable portal: self sign-up allowed, a client whose ``WriteAttributes`` list every
+    attribute (:data:`PORTAL_WRITE_ATTRIBUTES`, ``custom:access`` included: what ticking "all
+    attributes" in the console gives), role mapping Rules on ``custom:access``. An employee, kirk,
+    exists. The list is explicit so that the exploit is the same on AWS, whose default for a client
+    without WriteAttributes is the standard attributes only (the lab's default differs, see
+    :mod:`labkit.emulator.user_pools.attributes`)."""
     users = create_user_pool(lab, "ensign-portal", client_name="portal-web",
+                             client_options={"WriteAttributes": list(PORTAL_WRITE_ATTRIBUTES)},
                              AutoVerifiedAttributes=["email"], UsernameAttributes=["email"],
                              Schema=[{"Name": "access", "AttributeDataType": "String", "Mutable": True}])
     users.add_user("kirk@ensign.example", PASSWORD, email="kirk@ensign.example", attributes={"custom:access": "reader"})

@@ -13,6 +13,7 @@ helpers save the ceremony, not the ideas.
 """
 from __future__ import annotations
 
+import secrets
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -24,8 +25,8 @@ from authlib.oauth2.rfc7636 import create_s256_code_challenge
 from ..cognito.hosted_ui import HostedUIBrowser
 from ..emulator.user_pools.oauth_settings import redirect_url_problem
 
-__all__ = ["HostedUIApp", "hosted_ui_app", "PkcePair", "pkce_pair", "TokenAnswer", "callback_url_verdicts",
-           "CachedClientToken", "CALLBACK", "SIGNED_OUT", "API"]
+__all__ = ["HostedUIApp", "hosted_ui_app", "PkcePair", "pkce_pair", "new_state", "check_state", "TokenAnswer",
+           "callback_url_verdicts", "CachedClientToken", "CALLBACK", "SIGNED_OUT", "API"]
 
 CALLBACK = "https://app.example.com/callback"
 SIGNED_OUT = "https://app.example.com/signed-out"
@@ -50,6 +51,25 @@ def pkce_pair(lab) -> PkcePair:
 
     verifier = base64.urlsafe_b64encode(lab.random_bytes(32)).rstrip(b"=").decode()
     return PkcePair(verifier, create_s256_code_challenge(verifier))
+
+
+def new_state(lab) -> str:
+    """A fresh ``state`` for ``/oauth2/authorize``: 22 URL-safe characters (128 bits) from the lab's
+    seeded generator (a real app uses ``secrets.token_urlsafe``). The app keeps it with the sign-in
+    attempt (its session) and accepts the callback only if ``state`` comes back unchanged: an attacker
+    cannot guess it, so they cannot push their own authorization code into the user's browser (CSRF)."""
+    import base64
+
+    return base64.urlsafe_b64encode(lab.random_bytes(16)).rstrip(b"=").decode()
+
+
+def check_state(sent: str, returned: str | None) -> str:
+    """What the app does at its callback: ``returned`` must equal the ``state`` it sent (compared in
+    constant time). Returns it; raises ValueError otherwise, before any code is redeemed."""
+    if not isinstance(returned, str) or not secrets.compare_digest(sent.encode(), returned.encode()):
+        raise ValueError(f"state mismatch: sent {sent!r}, got back {returned!r}; refuse this callback "
+                         "(it did not start with this browser's sign-in)")
+    return returned
 
 
 @dataclass
@@ -110,8 +130,11 @@ class HostedUIApp:
         return HostedUIBrowser()
 
     def authorize_url(self, client: str, *, redirect_uri: str | None = CALLBACK, response_type: str = "code",
-                      state: str = "xyz-state", **params: str) -> str:
-        """``/oauth2/authorize`` for app client ``client`` (a name), with any other parameters."""
+                      state: str | None = None, **params: str) -> str:
+        """``/oauth2/authorize`` for app client ``client`` (a name), with any other parameters.
+        Without ``state``, a fresh one from :func:`new_state`; pass your own to check it at the callback."""
+        if state is None:
+            state = new_state(self.lab)
         query = {"response_type": response_type, "client_id": self.client_id(client), "redirect_uri": redirect_uri,
                  "state": state, **params}
         return f"{self.base}/oauth2/authorize?{urlencode({k: v for k, v in query.items() if v is not None})}"
@@ -215,8 +238,9 @@ def callback_url_verdicts(urls: list[str]) -> dict[str, str]:
 class CachedClientToken:
     """A machine's access token, requested again only when it is about to expire.
 
-    Every client-credentials request to ``/oauth2/token`` is billed (M2M pricing: per app client
-    and per token request), and the token is good for its whole lifetime: ask once, reuse it, ask
+    Machine-to-machine authorization is billed separately from monthly active users, by token
+    request (the developer guide's "Monitoring costs" page, tracking-cost.html, and the Amazon
+    Cognito pricing page), and the token is good for its whole lifetime: ask once, reuse it, ask
     again ``margin`` seconds before ``exp``. ``requests`` counts the token requests made.
     """
 

@@ -80,7 +80,9 @@ def slow_pre_authentication(event, context):
 
 
 def migrate_legacy_user(event, context):
-    """UserMigration: look the user up in the old system's table and check the password against its hash."""
+    """UserMigration: look the user up in the old system's table and check the password against its hash.
+    An unknown user and a wrong password get the same message (the reason goes to the log only): a
+    different one would tell anyone who has an account (lesson 11)."""
     import hashlib
     import hmac
     import os
@@ -89,13 +91,16 @@ def migrate_legacy_user(event, context):
 
     row = boto3.client("dynamodb").get_item(TableName=os.environ["LEGACY_TABLE"],
                                             Key={"username": {"S": event["userName"]}}).get("Item")
+    refusal = "Incorrect username or password"          # Cognito: "UserMigration failed with error …"
     if row is None:
-        raise Exception("User does not exist")          # Cognito: "UserMigration failed with error …"
+        print("not migrated:", event["userName"], "is not in the legacy store")
+        raise Exception(refusal)
     if event["triggerSource"] == "UserMigration_Authentication":
         digest = hashlib.pbkdf2_hmac("sha256", event["request"]["password"].encode(),
                                      bytes.fromhex(row["salt"]["S"]), int(row["iterations"]["N"]))
         if not hmac.compare_digest(digest.hex(), row["hash"]["S"]):
-            raise Exception("Bad password")
+            print("not migrated:", event["userName"], "gave a wrong password")
+            raise Exception(refusal)
     event["response"]["userAttributes"] = {"email": row["email"]["S"], "email_verified": "true"}
     event["response"]["finalUserStatus"] = "CONFIRMED"     # the old system had checked the email already
     event["response"]["messageAction"] = "SUPPRESS"        # no welcome message
@@ -104,9 +109,12 @@ def migrate_legacy_user(event, context):
 
 
 def define_wallet_challenge(event, context):
-    """DefineAuthChallenge: one wallet-signature challenge; tokens when it was answered, at most 3 tries."""
+    """DefineAuthChallenge: one wallet-signature challenge; tokens when it was answered, at most 3 tries.
+    An unknown user and a user with no linked wallet fail alike, at once ("Incorrect username or
+    password."): a different answer would tell anyone who has an account (lesson 11)."""
     session = event["request"]["session"]
-    if event["request"].get("userNotFound"):
+    linked = event["request"]["userAttributes"].get("custom:eth_address")
+    if event["request"].get("userNotFound") or not linked:
         event["response"].update(issueTokens=False, failAuthentication=True)
     elif session and session[-1]["challengeName"] == "CUSTOM_CHALLENGE" and session[-1]["challengeResult"]:
         event["response"].update(issueTokens=True, failAuthentication=False)
@@ -125,7 +133,7 @@ def create_wallet_challenge(event, context):
     from datetime import datetime, timezone
 
     address = event["request"]["userAttributes"].get("custom:eth_address")
-    if not address:
+    if not address:                          # DefineAuthChallenge fails such a user before this runs
         raise Exception("No wallet is linked to this user")
     nonce = secrets.token_hex(16)            # unguessable, used once: a replayed signature is worthless
     message = "\n".join([
@@ -160,8 +168,8 @@ def verify_wallet_signature(event, context):
         print("unreadable signature:", type(error).__name__)
         signer = None
     event["response"]["answerCorrect"] = signer == expected["address"]
-    print("signature by", signer, "| linked wallet", expected["address"], "| correct:",
-          event["response"]["answerCorrect"])
+    print("signature by", signer)
+    print("linked wallet", expected["address"], "| correct:", event["response"]["answerCorrect"])
     return event
 
 

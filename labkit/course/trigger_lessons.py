@@ -19,11 +19,13 @@ import hashlib
 import inspect
 import re
 import secrets
+import textwrap
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable
 
 from botocore.exceptions import ClientError
 
+from ..cognito.display import Table
 from ..emulator.user_pools.triggers import GROUP_CLAIMS, RESERVED_ACCESS_CLAIMS, RESERVED_ID_CLAIMS
 
 __all__ = ["TriggerInfo", "TRIGGER_INFO", "trigger_map", "trigger_of", "TriggerTrace", "Step", "show_handler",
@@ -45,8 +47,8 @@ class TriggerInfo:
 
 
 TRIGGER_INFO: tuple[TriggerInfo, ...] = (
-    TriggerInfo("PreSignUp", "PreSignUp_", "SignUp, AdminCreateUser (before the user exists)", "can refuse",
-                "allow-lists, invitations, auto-confirm"),
+    TriggerInfo("PreSignUp", "PreSignUp_", "SignUp, AdminCreateUser, a federated user's first sign-in "
+                "(before the user exists)", "can refuse", "allow-lists, invitations, auto-confirm"),
     TriggerInfo("CustomMessage", "CustomMessage_", "before each code or invitation is sent", "shapes the result",
                 "the message's subject and text, its language"),
     TriggerInfo("PostConfirmation", "PostConfirmation_", "ConfirmSignUp, AdminConfirmSignUp, ConfirmForgotPassword",
@@ -82,13 +84,13 @@ class TriggerMap:
     def __init__(self, infos: Iterable[TriggerInfo]) -> None:
         self.infos = list(infos)
 
+    def table(self) -> Table:
+        """The map as a :class:`~labkit.cognito.display.Table`, wrapped to about 105 characters."""
+        return Table(["trigger (LambdaConfig key)", "runs on", "its answer", "typical use"],
+                     [(i.key, i.when, i.effect, i.use) for i in self.infos], widths=[None, 34, 10, 26])
+
     def __repr__(self) -> str:
-        rows = [("trigger (LambdaConfig key)", "runs on", "its answer", "typical use")]
-        rows += [(i.key, i.when, i.effect, i.use) for i in self.infos]
-        widths = [max(len(r[c]) for r in rows) for c in range(3)]
-        lines = [f"{r[0]:<{widths[0]}}  {r[1]:<{widths[1]}}  {r[2]:<{widths[2]}}  {r[3]}" for r in rows]
-        lines.insert(1, "-" * len(lines[0]))
-        return "\n".join(lines)
+        return self.table().text()
 
 
 def trigger_map() -> TriggerMap:
@@ -164,7 +166,9 @@ class TriggerTrace:
         for step in self.steps:
             fired = ", ".join(step.sources) or "(no trigger)"
             outcome = f"  -> {step.error}" if step.error else ""
-            lines.append(f"  {step.phase:<8} {step.call:<32} {fired}{outcome}")
+            lead = f"  {step.phase:<8} {step.call:<32} "
+            lines += textwrap.wrap(fired + outcome, 105, initial_indent=lead, subsequent_indent=" " * len(lead),
+                                   break_long_words=False, break_on_hyphens=False)
         return "\n".join(lines)
 
     def plot(self, ax: Any = None):
@@ -185,8 +189,11 @@ class TriggerTrace:
             width = max(1, len(step.sources))
             colour = "#f2dede" if step.error else "#eeeeee"
             ax.add_patch(plt.Rectangle((x + 0.05, 1.15), width - 0.1, 0.7, facecolor=colour, edgecolor="#555555"))
-            ax.text(x + width / 2, 1.5, step.call.replace(" ", "\n") + (f"\n✗ {step.error}" if step.error else ""),
-                    ha="center", va="center", fontsize=8)
+            label = step.call.replace(" ", "\n") + (f"\n✗ {step.error}" if step.error else "")
+            # A one-slot box holds about 14 characters at size 8: a longer word (REFRESH_TOKEN_AUTH) is set smaller.
+            longest = max(len(line) for line in label.splitlines())
+            ax.text(x + width / 2, 1.5, label, ha="center", va="center",
+                    fontsize=min(8.0, 8.0 * 14 * width / longest))
             for i, source in enumerate(step.sources):
                 info = trigger_of(source)
                 ax.add_patch(plt.Rectangle((x + i + 0.08, 0.1), 0.84, 0.75, facecolor=_EFFECT_COLOURS[info.effect],

@@ -229,8 +229,8 @@ def check_signature(v: Verification) -> None:
     alg = v.header.get("alg")
     if alg != ALGORITHM:
         hint = {"none": "an unsigned token: anyone could have written it",
-                "HS256": "HMAC with a shared secret: Cognito never signs user-pool tokens so "
-                         "(a classic forgery uses the public key as the secret)"}.get(str(alg), "")
+                "HS256": "HS256 uses a shared secret; Cognito never signs user-pool tokens with one. "
+                         "A classic forgery uses the public key as that secret."}.get(str(alg), "")
         raise AlgorithmNotAllowed(f"alg is {alg!r}, only RS256 is accepted" + (f" ({hint})" if hint else ""),
                                   header=v.header)
     key = v.verifier.signing_key(v.header, v.keys or v.verifier.keys)
@@ -453,14 +453,16 @@ class CognitoVerifier:
         return self.keys.fetches
 
     def __repr__(self) -> str:
+        # One setting per line: a verifier's repr is read in notebooks, where one long line is unreadable.
         clients = self.client_ids[0] if len(self.client_ids) == 1 else list(self.client_ids)
-        extra = "".join(f", {name}={list(x)}" for name, x in (("groups", self.groups),
-                                                               ("scopes", self.scopes)) if x)
-        source = (f"jwks={self.jwks_url} (fetched {self.jwks_fetches}x)" if self.jwks_url
-                  else "jwks=the document you gave")
-        replaced = f", REPLACED CHECKS: {', '.join(self.replaced_checks)}" if self.replaced_checks else ""
-        return (f"<CognitoVerifier {self.token_use} tokens of {self.user_pool_id}, client={clients}"
-                f"{extra}, alg=RS256, clock={self.clock!r}, {source}{replaced}>")
+        lines = [f"<CognitoVerifier {self.token_use} tokens of {self.user_pool_id}", f"  client={clients}"]
+        lines += [f"  {name}={list(x)}" for name, x in (("groups", self.groups), ("scopes", self.scopes)) if x]
+        lines += ["  alg=RS256", f"  clock={self.clock!r}",
+                  f"  jwks={self.jwks_url} (fetched {self.jwks_fetches}x)" if self.jwks_url
+                  else "  jwks=the document you gave"]
+        if self.replaced_checks:
+            lines.append(f"  REPLACED CHECKS: {', '.join(self.replaced_checks)}")
+        return "\n".join(lines) + ">"
 
     def verify(self, token: str) -> dict:
         """Return the token's claims if every check passes; else raise the failed check's error."""
