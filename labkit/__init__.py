@@ -12,9 +12,17 @@ Three layers, imports pointing one way only (``tests/test_layers.py`` walks them
 checklist with read-only calls, against the lab or a real account (``python -m labkit audit``).
 """
 from .clock import LabClock
-from .cognito.audit import audit_identity_pool, audit_user_pool
 from .inbox import Inbox, Message
 from .lab import Lab, LabAlreadyRunning, LabError, LabNotRunning, current_lab, new_lab
 
 __all__ = ["Lab", "LabClock", "Inbox", "Message", "LabError", "LabAlreadyRunning", "LabNotRunning",
            "current_lab", "new_lab", "audit_user_pool", "audit_identity_pool"]
+
+
+def __getattr__(name: str):
+    # The auditor is imported on first use, not with labkit: a lesson's first cell does not need it.
+    if name in ("audit_user_pool", "audit_identity_pool"):
+        from .cognito import audit
+
+        return getattr(audit, name)
+    raise AttributeError(f"module 'labkit' has no attribute {name!r}")

@@ -42,3 +42,14 @@ def test_lab_clients_share_one_botocore_session_across_labs():
     assert first is second
     moto_loader = AccountSpecificBackend.get_session()._session.get_component("data_loader")
     assert first.get_component("data_loader") is moto_loader
+
+
+def test_importing_labkit_does_not_load_the_pool_auditor():
+    """The auditor loads when first asked for (labkit.audit_user_pool), not in a lesson's first cell."""
+    import subprocess
+    import sys as _sys
+
+    code = ("import sys, labkit; loaded = 'labkit.cognito.audit' in sys.modules; "
+            "labkit.audit_user_pool; print(loaded, 'labkit.cognito.audit' in sys.modules)")
+    out = subprocess.run([_sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.split() == ["False", "True"]
