@@ -7,10 +7,10 @@ user attributes" (user-pool-settings-attributes), "Signing up and confirming use
 """
 import jwt
 import pytest
-from botocore.exceptions import ClientError
 
 from labkit import Lab
 from labkit.course.userpool import create_user_pool
+from cognito_errors import error_of
 
 PASSWORD = "Passw0rd!"
 ACCESS = {"Name": "access", "AttributeDataType": "String", "Mutable": True}
@@ -21,13 +21,6 @@ WRITE_ALL_BUT_ACCESS = ["email", "given_name", "family_name", "name"]
 def lab():
     with Lab(seed=9) as lab:
         yield lab
-
-
-def error_of(call, *args, **kwargs):
-    with pytest.raises(ClientError) as exc:
-        call(*args, **kwargs)
-    err = exc.value.response["Error"]
-    return err["Code"], err["Message"]
 
 
 def claims(token: str) -> dict:

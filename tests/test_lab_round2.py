@@ -13,21 +13,14 @@ from datetime import timedelta
 
 import jwt
 import pytest
-from botocore.exceptions import ClientError
 
 import labkit
 from labkit import Lab, LabError, current_lab
 from labkit.cognito import srp
+from cognito_errors import error_of
 
 PASSWORD = "Correct-Horse-9"
 NEW_PASSWORD = "Battery-Staple-7"
-
-
-def error_of(call, *args, **kwargs):
-    with pytest.raises(ClientError) as exc:
-        call(*args, **kwargs)
-    err = exc.value.response["Error"]
-    return err["Code"], err["Message"]
 
 
 def http(method: str, url: str, body: bytes | None = None):

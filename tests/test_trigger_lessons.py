@@ -20,6 +20,7 @@ from labkit.course import trigger_lessons as tl
 from labkit.course.triggers import deploy_function
 from labkit.course.userpool import create_user_pool
 from labkit.emulator.user_pools.triggers import TRIGGERS
+from cognito_errors import error_of
 
 PASSWORD = "Corr3ct-Horse-Battery"
 _names = iter(range(10_000))
@@ -37,12 +38,6 @@ def pool(lab, **options):
 
 def claims(token):
     return jwt.decode(token, options={"verify_signature": False})
-
-
-def error_of(call, *args, **kwargs):
-    with pytest.raises(ClientError) as exc:
-        call(*args, **kwargs)
-    return exc.value.response["Error"]["Code"], exc.value.response["Error"]["Message"]
 
 
 def profile_table(lab, name):

@@ -9,10 +9,10 @@ import time
 
 import jwt
 import pytest
-from botocore.exceptions import ClientError
 
 from labkit import Lab
 from labkit.course.triggers import deploy_function
+from cognito_errors import error_of
 
 PASSWORD = "Passw0rd!x"
 FLOWS = ["ALLOW_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH", "ALLOW_CUSTOM_AUTH", "ALLOW_USER_SRP_AUTH"]
@@ -64,12 +64,6 @@ def sign_in(idp, client_id, username, **kwargs):
 
 def claims(token):
     return jwt.decode(token, options={"verify_signature": False})
-
-
-def error_of(call, *args, **kwargs):
-    with pytest.raises(ClientError) as exc:
-        call(*args, **kwargs)
-    return exc.value.response["Error"]["Code"], exc.value.response["Error"]["Message"]
 
 
 # -- pre sign-up ------------------------------------------------------------------------------------

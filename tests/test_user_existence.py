@@ -7,10 +7,10 @@ https://docs.aws.amazon.com/cognito/latest/developerguide/cognito-user-pool-mana
 says CodeDeliveryDetails with a simulated delivery medium. The lab follows the specific section.
 """
 import pytest
-from botocore.exceptions import ClientError
 
 from labkit import Lab
 from labkit.course.userpool import create_user_pool
+from cognito_errors import error_of
 
 PASSWORD = "Passw0rd!"
 
@@ -19,13 +19,6 @@ PASSWORD = "Passw0rd!"
 def lab():
     with Lab(seed=15) as lab:
         yield lab
-
-
-def error_of(call, **kwargs):
-    with pytest.raises(ClientError) as exc:
-        call(**kwargs)
-    err = exc.value.response["Error"]
-    return err["Code"], err["Message"]
 
 
 def shop(lab, setting, **pool_options):

@@ -15,6 +15,7 @@ from labkit import Lab
 from labkit.cognito import srp
 from labkit.cognito.session import secret_hash
 from labkit.course.userpool import create_user_pool
+from cognito_errors import error_of
 
 PASSWORD = "Passw0rd!"
 
@@ -28,13 +29,6 @@ def lab():
 @pytest.fixture
 def up(lab):
     return create_user_pool(lab, "shop", AutoVerifiedAttributes=["email"])
-
-
-def error_of(call, *args, **kwargs):
-    with pytest.raises(ClientError) as exc:
-        call(*args, **kwargs)
-    err = exc.value.response["Error"]
-    return err["Code"], err["Message"]
 
 
 # -- SRP ------------------------------------------------------------------------------------------

@@ -13,11 +13,11 @@ import logging
 import time
 
 import pytest
-from botocore.exceptions import ClientError
 
 from labkit.cognito.lifetimes import token_validity_seconds
 from labkit.emulator import validation
 from labkit.emulator.server import MAX_BODY_BYTES, json_too_deep
+from cognito_errors import error_of
 
 IDP = "AWSCognitoIdentityProviderService"
 IDENTITY = "AWSCognitoIdentityService"
@@ -49,13 +49,6 @@ def refused(lab, operation, body, **kwargs) -> tuple[str, str]:
     status, answer, _ = raw(lab, operation, body, **kwargs)
     assert status == 400, (status, answer)
     return answer["__type"], answer["message"]
-
-
-def error_of(call, *args, **kwargs) -> tuple[str, str]:
-    with pytest.raises(ClientError) as exc:
-        call(*args, **kwargs)
-    err = exc.value.response["Error"]
-    return err["Code"], err["Message"]
 
 
 def one_error(message: str) -> str:
