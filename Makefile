@@ -10,7 +10,8 @@ WHEELHOUSE := wheelhouse
 PIP_SOURCE := $(if $(wildcard $(WHEELHOUSE)/*.whl),--no-index --find-links $(WHEELHOUSE),)
 # Optional faster installer: `make lab INSTALLER=uv` (needs uv on PATH: `pip install uv`). Same sources.
 INSTALLER ?= pip
-# Extra flags for `pip wheel` in `make wheelhouse`, e.g. to fill it for the attendees' platform.
+# Extra flags for `pip download` in `make wheelhouse`, e.g. another platform:
+# WHEELHOUSE_FLAGS="--platform macosx_11_0_arm64 --python-version 3.11"
 WHEELHOUSE_FLAGS ?=
 # The course's JupyterLab settings (no news prompt), where JupyterLab reads overrides for this environment.
 LAB_SETTINGS := $(VENV)/share/jupyter/lab/settings/overrides.d/cognito-labkit.json
@@ -27,13 +28,15 @@ else
 endif
 	@touch $(STAMP)
 
-# Every pinned dependency as a wheel (sdists built once here), for a room without a network.
+# Every pinned dependency as a wheel (all of them publish wheels: nothing to build), for a room without a
+# network. Run it again with other platform flags to add the wheels for other attendees' machines.
 wheelhouse: pyproject.toml  ## download every pinned dependency into wheelhouse/ (hand it out on a USB stick)
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	@mkdir -p $(WHEELHOUSE)
 	$(PY) -c "import tomllib; p = tomllib.load(open('pyproject.toml', 'rb'))['project']; \
 	print(*p['dependencies'], *sum(p['optional-dependencies'].values(), []), sep='\n')" > $(WHEELHOUSE)/requirements.txt
-	$(PY) -m pip wheel --quiet --wheel-dir $(WHEELHOUSE) $(WHEELHOUSE_FLAGS) pip wheel "setuptools>=77" -r $(WHEELHOUSE)/requirements.txt
+	$(PY) -m pip download --quiet --only-binary=:all: --dest $(WHEELHOUSE) $(WHEELHOUSE_FLAGS) \
+	    pip wheel "setuptools>=77" -r $(WHEELHOUSE)/requirements.txt
 
 $(LAB_SETTINGS): jupyter/overrides.d/cognito-labkit.json
 	@mkdir -p $(dir $@)
