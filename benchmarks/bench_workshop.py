@@ -101,8 +101,8 @@ def run_kernel(spec: str) -> None:
     from nbclient import NotebookClient
 
     print(f"kernel: each lesson in a fresh kernel via nbclient; {load_conditions()}")
-    print(f"{'lesson':<40} {'run s':>6} {'kernel RSS':>11} {'tree RSS':>9} {'tree USS':>9} {'procs':>5}"
-          f" {'CPU s':>6}  result")
+    print(f"{'lesson':<34} {'run s':>6} {'idle RSS':>9} {'kernel RSS':>11} {'tree RSS':>9} {'tree USS':>9}"
+          f" {'procs':>5} {'CPU s':>6}  result")
     for path in lesson_paths(spec):
         nb = nbformat.read(path, as_version=4)
         client = NotebookClient(nb, timeout=600, kernel_name="python3",
@@ -112,6 +112,7 @@ def run_kernel(spec: str) -> None:
         started = time.perf_counter()
         with client.setup_kernel():
             kernel = psutil.Process(client.km.provisioner.process.pid)
+            idle_rss = kernel.memory_info().rss / MB       # a fresh kernel, nothing run yet
             for index, cell in enumerate(nb.cells):
                 if index == code_cells[-1]:          # lab.stop(): measure the running lab first
                     stats.sample(kernel)
@@ -124,7 +125,7 @@ def run_kernel(spec: str) -> None:
                     break
         elapsed = time.perf_counter() - started
         result = "passed" if not errors else "FAILED " + "; ".join(errors)
-        print(f"{path.stem:<40} {elapsed:>6.1f} {kernel_rss:>8.0f} MB {stats.peak_rss:>6.0f} MB "
+        print(f"{path.stem[:34]:<34} {elapsed:>6.1f} {idle_rss:>6.0f} MB {kernel_rss:>8.0f} MB {stats.peak_rss:>6.0f} MB "
               f"{stats.peak_uss:>6.0f} MB {nprocs:>5} {stats.cpu_seconds:>6.1f}  {result}", flush=True)
 
 
@@ -181,6 +182,13 @@ class Hub:
             except Exception:
                 await asyncio.sleep(0.5)
         raise RuntimeError(f"the hub did not come up in {timeout} s; see {self.dir / 'hub.log'}")
+
+    def own_rss(self) -> float:
+        """The hub and its proxy (not the attendees' servers), MB."""
+        import psutil
+        hub = psutil.Process(self.process.pid)
+        procs = [hub] + [p for p in hub.children() if "configurable-http-proxy" in " ".join(p.cmdline())]
+        return sum(p.memory_info().rss for p in procs) / MB
 
     def stop(self):
         self.process.terminate()
@@ -297,6 +305,7 @@ async def one_round(hub: Hub, n: int, lessons: list[Path], round_no: int) -> Non
     stop.set()
     await watch
     available = psutil.virtual_memory().available / 2**30
+    hub_rss = hub.own_rss()
     for name in names:                                     # stop their servers before the next round
         await hub.api("DELETE", f"/users/{name}/server", ok=(202, 204, 400, 404))
     failures, lesson_times, spawns = [], [], []
@@ -318,7 +327,7 @@ async def one_round(hub: Hub, n: int, lessons: list[Path], round_no: int) -> Non
     print(f"{n:>3} {wall:>7.0f} {statistics.median(spawns) if spawns else 0:>6.1f} "
           f"{statistics.median(lesson_times) if lesson_times else 0:>7.1f} {max(lesson_times, default=0):>6.1f} "
           f"{statistics.mean(rss):>8.0f} {max(rss):>7.0f} {statistics.mean(uss):>8.0f} {statistics.mean(cpu):>6.1f} "
-          f"{machine_cpu:>5.0f}% {available:>6.1f} {one:>5.2f}  {passed}/{total} passed", flush=True)
+          f"{machine_cpu:>5.0f}% {available:>6.1f} {one:>5.2f} {hub_rss:>6.0f}  {passed}/{total} passed", flush=True)
     for failure in failures:
         print(f"      {failure}")
 
@@ -332,7 +341,7 @@ async def run_hub(attendees: list[int], spec: str) -> None:
         await hub.wait_ready()
         print(f"hub: workshop/jupyterhub_config.py, lessons {', '.join(p.name[:2] for p in lessons)} one after "
               f"the other per attendee; {load_conditions()}")
-        print("  N  wall s spawn s lesson s  max s  RSS avg RSS max  USS avg  CPU s  mach.  free GiB load1")
+        print("  N  wall s spawn s lesson s  max s  RSS avg RSS max  USS avg  CPU s  mach.  free GiB load1 hub MB")
         print("                   (median)          (MB per attendee, peak)   /att.   CPU")
         for round_no, n in enumerate(attendees):
             await one_round(hub, n, lessons, round_no)
