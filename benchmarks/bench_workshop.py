@@ -5,7 +5,8 @@ Two measurements, both printed as tables (docs/facilitator.md quotes them with t
 ``kernel``  Each lesson run in its own kernel with nbclient (no hub), as an attendee runs it. After
             every cell but the last (``lab.stop()``, so the lab is still running) the kernel's process
             tree is read with psutil: the kernel plus its children (the lab's Lambda workers, ...).
-            RSS counts shared pages in every process; USS is what that tree alone holds.
+            RSS counts shared pages in every process; USS is what that tree alone holds. "stopped" is
+            the kernel's RSS after ``lab.stop()``: what a finished lesson's kernel keeps until shut down.
 
 ``hub``     workshop/jupyterhub_config.py started for real (JupyterHub + configurable-http-proxy on
             loopback), N simulated attendees for N = 1, 2, 4, ...: each one is created and has its
@@ -102,7 +103,7 @@ def run_kernel(spec: str) -> None:
 
     print(f"kernel: each lesson in a fresh kernel via nbclient; {load_conditions()}")
     print(f"{'lesson':<34} {'run s':>6} {'idle RSS':>9} {'kernel RSS':>11} {'tree RSS':>9} {'tree USS':>9}"
-          f" {'procs':>5} {'CPU s':>6}  result")
+          f" {'procs':>5} {'CPU s':>6} {'stopped':>8}  result")
     for path in lesson_paths(spec):
         nb = nbformat.read(path, as_version=4)
         client = NotebookClient(nb, timeout=600, kernel_name="python3",
@@ -123,10 +124,11 @@ def run_kernel(spec: str) -> None:
                 except Exception as exc:             # CellExecutionError: the lesson failed here
                     errors.append(f"cell {index}: {type(exc).__name__}")
                     break
+            stopped_rss = kernel.memory_info().rss / MB    # after lab.stop(): what an idle kernel keeps
         elapsed = time.perf_counter() - started
         result = "passed" if not errors else "FAILED " + "; ".join(errors)
         print(f"{path.stem[:34]:<34} {elapsed:>6.1f} {idle_rss:>6.0f} MB {kernel_rss:>8.0f} MB {stats.peak_rss:>6.0f} MB "
-              f"{stats.peak_uss:>6.0f} MB {nprocs:>5} {stats.cpu_seconds:>6.1f}  {result}", flush=True)
+              f"{stats.peak_uss:>6.0f} MB {nprocs:>5} {stats.cpu_seconds:>6.1f} {stopped_rss:>5.0f} MB  {result}", flush=True)
 
 
 # --- hub: N attendees through a real JupyterHub --------------------------------------------------------

@@ -41,6 +41,7 @@ def test_attendees_sign_in_with_the_shared_password_and_get_the_course_environme
     assert c.Spawner.environment["PATH"].startswith(str(Path(sys.executable).parent))
     assert c.Spawner.default_url == "/lab/tree/00_welcome.ipynb"
     assert ("--allow-root" in c.Spawner.args) == (os.getuid() == 0)
+    assert "--MappingKernelManager.cull_idle_timeout=1800" in c.Spawner.args, "closed tabs' kernels are stopped"
     assert "admin_users" not in c.Authenticator, "no admin unless a facilitator password is set"
 
 

@@ -67,6 +67,9 @@ c.Spawner.notebook_dir = f"~/{COURSE_DIR}"
 c.Spawner.default_url = "/lab/tree/00_welcome.ipynb"
 # Jupyter refuses to run as root (a workshop VM often runs everything as root) unless told it may.
 c.Spawner.args = ["--allow-root"] if os.getuid() == 0 else []
+# A kernel whose notebook tab was closed keeps its memory (about 150 MB, docs/facilitator.md): stop it
+# after 30 idle minutes. Kernels with an open tab are never culled (cull_connected stays False).
+c.Spawner.args += ["--MappingKernelManager.cull_idle_timeout=1800", "--MappingKernelManager.cull_interval=300"]
 # The course's environment first on PATH (its jupyter, its python), whatever PATH the hub had.
 c.Spawner.environment = {"PATH": f"{ENV_BIN}{os.pathsep}{os.environ.get('PATH', '/usr/bin:/bin')}"}
 # Thirty servers starting at once on a small machine: give each time to come up.
