@@ -15,11 +15,14 @@ Two measurements, both printed as tables (docs/facilitator.md quotes them with t
             the kernel's websocket), all attendees at once. Each attendee's process tree (single-user
             server, kernel, lab workers) is sampled every second: peak RSS/USS and CPU seconds. A
             lesson passes when every code cell ran without an error (each exercise check raises on a
-            wrong answer), as in nbval's run but without comparing outputs.
+            wrong answer), as in nbval's run but without comparing outputs. ``--think S`` makes each
+            attendee wait S seconds before each cell (a reader, not a script); rounds that would leave
+            less than 4 GiB free (from the peak so far) are skipped.
 
     make bench-workshop                                     # both, N = 1, 2, 4, 8
     .venv/bin/python -m benchmarks.bench_workshop kernel --lessons 02,05
     .venv/bin/python -m benchmarks.bench_workshop hub --attendees 1,2,4,8,16 --lessons 02,05,07
+    .venv/bin/python -m benchmarks.bench_workshop hub --attendees 8,16,24 --think 3   # paced attendees
 """
 from __future__ import annotations
 
@@ -239,7 +242,7 @@ async def run_cell(ws, session: str, code: str, timeout: float = 600) -> str | N
     return None if reply["status"] == "ok" else reply.get("ename", reply["status"])
 
 
-async def attendee(hub: Hub, name: str, lessons: list[Path], stats: TreeStats) -> dict:
+async def attendee(hub: Hub, name: str, lessons: list[Path], stats: TreeStats, think: float = 0.0) -> dict:
     import nbformat
     from tornado.httpclient import HTTPRequest
     from tornado.websocket import websocket_connect
@@ -265,6 +268,8 @@ async def attendee(hub: Hub, name: str, lessons: list[Path], stats: TreeStats) -
         for index, cell in enumerate(nb.cells):
             if cell.cell_type != "code" or not cell.source.strip():
                 continue
+            if think:                                      # reading before running the next cell
+                await asyncio.sleep(think)
             error = await run_cell(ws, session, cell.source)
             if error and "raises-exception" not in cell.metadata.get("tags", []):
                 failure = f"cell {index}: {error}"
@@ -275,9 +280,11 @@ async def attendee(hub: Hub, name: str, lessons: list[Path], stats: TreeStats) -
     return result
 
 
-async def sampler(names: list[str], stats: dict[str, TreeStats], stop: asyncio.Event) -> None:
+async def sampler(names: list[str], stats: dict[str, TreeStats], stop: asyncio.Event, low: list) -> None:
+    import psutil
     roots: dict = {}
     while not stop.is_set():
+        low[0] = min(low[0], psutil.virtual_memory().available / 2**30)
         for name in names:
             if name not in roots:
                 proc = await asyncio.to_thread(server_process, name)
@@ -291,22 +298,23 @@ async def sampler(names: list[str], stats: dict[str, TreeStats], stop: asyncio.E
             pass
 
 
-async def one_round(hub: Hub, n: int, lessons: list[Path], round_no: int) -> None:
+async def one_round(hub: Hub, n: int, lessons: list[Path], round_no: int, think: float) -> float:
     import psutil
     names = [f"attendee-{round_no}-{i:02d}" for i in range(n)]
     stats = {name: TreeStats() for name in names}
     stop = asyncio.Event()
     one, _, _ = os.getloadavg()
     psutil.cpu_percent()
-    watch = asyncio.create_task(sampler(names, stats, stop))
+    low = [psutil.virtual_memory().available / 2**30]
+    watch = asyncio.create_task(sampler(names, stats, stop, low))
     started = time.perf_counter()
-    results = await asyncio.gather(*(attendee(hub, name, lessons, stats[name]) for name in names),
+    results = await asyncio.gather(*(attendee(hub, name, lessons, stats[name], think) for name in names),
                                    return_exceptions=True)
     wall = time.perf_counter() - started
     machine_cpu = psutil.cpu_percent()
     stop.set()
     await watch
-    available = psutil.virtual_memory().available / 2**30
+    available = low[0]                                     # the machine's lowest free memory in the round
     hub_rss = hub.own_rss()
     for name in names:                                     # stop their servers before the next round
         await hub.api("DELETE", f"/users/{name}/server", ok=(202, 204, 400, 404))
@@ -332,9 +340,11 @@ async def one_round(hub: Hub, n: int, lessons: list[Path], round_no: int) -> Non
           f"{machine_cpu:>5.0f}% {available:>6.1f} {one:>5.2f} {hub_rss:>6.0f}  {passed}/{total} passed", flush=True)
     for failure in failures:
         print(f"      {failure}")
+    return max(rss, default=0.0)
 
 
-async def run_hub(attendees: list[int], spec: str) -> None:
+async def run_hub(attendees: list[int], spec: str, think: float = 0.0) -> None:
+    import psutil
     if shutil.which("configurable-http-proxy") is None:
         raise SystemExit("configurable-http-proxy is not on PATH: npm install -g configurable-http-proxy")
     lessons = lesson_paths(spec)
@@ -342,11 +352,16 @@ async def run_hub(attendees: list[int], spec: str) -> None:
     try:
         await hub.wait_ready()
         print(f"hub: workshop/jupyterhub_config.py, lessons {', '.join(p.name[:2] for p in lessons)} one after "
-              f"the other per attendee; {load_conditions()}")
-        print("  N  wall s spawn s lesson s  max s  RSS avg RSS max  USS avg  CPU s  mach.  free GiB load1 hub MB")
-        print("                   (median)          (MB per attendee, peak)   /att.   CPU")
+              f"the other per attendee, {think:g} s before each cell; {load_conditions()}")
+        print("  N  wall s spawn s lesson s  max s  RSS avg RSS max  USS avg  CPU s  mach.  min free load1 hub MB")
+        print("                   (median)          (MB per attendee, peak)   /att.   CPU    GiB")
+        peak = 0.0
         for round_no, n in enumerate(attendees):
-            await one_round(hub, n, lessons, round_no)
+            free = psutil.virtual_memory().available / 2**30
+            if peak and n * peak / 1024 > free - 4:        # keep 4 GiB for the machine and its other users
+                print(f"{n:>3}  skipped: {n} x {peak:.0f} MB would leave less than 4 GiB of {free:.1f} GiB free")
+                continue
+            peak = max(peak, await one_round(hub, n, lessons, round_no, think))
     finally:
         hub.stop()
 
@@ -357,11 +372,13 @@ def main(argv=None) -> int:
     parser.add_argument("--lessons", default=None,
                         help="comma-separated lesson numbers or 'all' (kernel: all; hub: 02,05,07)")
     parser.add_argument("--attendees", default="1,2,4,8", help="hub: comma-separated N (default 1,2,4,8)")
+    parser.add_argument("--think", type=float, default=0.0,
+                        help="hub: seconds each attendee waits before each cell (default 0: back to back)")
     args = parser.parse_args(argv)
     if args.mode in ("kernel", "both"):
         run_kernel(args.lessons or "all")
     if args.mode in ("hub", "both"):
-        asyncio.run(run_hub([int(n) for n in args.attendees.split(",")], args.lessons or "02,05,07"))
+        asyncio.run(run_hub([int(n) for n in args.attendees.split(",")], args.lessons or "02,05,07", args.think))
     return 0
 
 
