@@ -17,7 +17,7 @@ Two measurements, both printed as tables (docs/facilitator.md quotes them with t
             lesson passes when every code cell ran without an error (each exercise check raises on a
             wrong answer), as in nbval's run but without comparing outputs. ``--think S`` makes each
             attendee wait S seconds before each cell (a reader, not a script); rounds that would leave
-            less than 4 GiB free (from the peak so far) are skipped.
+            less than 4 GiB free (from the largest USS so far) are skipped.
 
     make bench-workshop                                     # both, N = 1, 2, 4, 8
     .venv/bin/python -m benchmarks.bench_workshop kernel --lessons 02,05
@@ -170,7 +170,7 @@ class Hub:
         url = f"{self.url}/hub/api{path}" if hub else f"{self.url}{path}"
         request = HTTPRequest(url, method=method, headers={"Authorization": f"token {self.token}"},
                               body=None if body is None and method == "GET" else json.dumps(body or {}),
-                              allow_nonstandard_methods=True, request_timeout=600)
+                              allow_nonstandard_methods=True, connect_timeout=600, request_timeout=600)
         response = await AsyncHTTPClient().fetch(request, raise_error=False)
         if response.code not in ok:
             raise RuntimeError(f"{method} {path}: HTTP {response.code} {response.body[:300]!r}")
@@ -340,13 +340,16 @@ async def one_round(hub: Hub, n: int, lessons: list[Path], round_no: int, think:
           f"{machine_cpu:>5.0f}% {available:>6.1f} {one:>5.2f} {hub_rss:>6.0f}  {passed}/{total} passed", flush=True)
     for failure in failures:
         print(f"      {failure}")
-    return max(rss, default=0.0)
+    return max(uss, default=0.0)
 
 
 async def run_hub(attendees: list[int], spec: str, think: float = 0.0) -> None:
     import psutil
     if shutil.which("configurable-http-proxy") is None:
         raise SystemExit("configurable-http-proxy is not on PATH: npm install -g configurable-http-proxy")
+    from tornado.httpclient import AsyncHTTPClient
+    # Tornado's client queues requests beyond 10 at a time (and times them out there): one per attendee.
+    AsyncHTTPClient.configure(None, max_clients=max(attendees) * 2 + 10)
     lessons = lesson_paths(spec)
     hub = Hub()
     try:
@@ -359,7 +362,7 @@ async def run_hub(attendees: list[int], spec: str, think: float = 0.0) -> None:
         for round_no, n in enumerate(attendees):
             free = psutil.virtual_memory().available / 2**30
             if peak and n * peak / 1024 > free - 4:        # keep 4 GiB for the machine and its other users
-                print(f"{n:>3}  skipped: {n} x {peak:.0f} MB would leave less than 4 GiB of {free:.1f} GiB free")
+                print(f"{n:>3}  skipped: {n} x {peak:.0f} MB (USS) would leave less than 4 GiB of {free:.1f} GiB free")
                 continue
             peak = max(peak, await one_round(hub, n, lessons, round_no, think))
     finally:
