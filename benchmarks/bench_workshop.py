@@ -262,7 +262,8 @@ async def attendee(hub: Hub, name: str, lessons: list[Path], stats: TreeStats, t
         lesson_start = time.perf_counter()
         kernel = await hub.api("POST", f"/user/{name}/api/kernels", {"name": "python3", "path": ""}, hub=False)
         ws_url = hub.url.replace("http", "ws") + f"/user/{name}/api/kernels/{kernel['id']}/channels"
-        ws = await websocket_connect(HTTPRequest(ws_url, headers={"Authorization": f"token {hub.token}"}),
+        ws = await websocket_connect(HTTPRequest(ws_url, headers={"Authorization": f"token {hub.token}"},
+                                                 connect_timeout=600, request_timeout=600),
                                      max_message_size=64 * MB)
         session, failure = uuid.uuid4().hex, None
         for index, cell in enumerate(nb.cells):

@@ -58,7 +58,7 @@ def test_each_attendee_gets_a_copy_of_the_notebooks_once(monkeypatch, tmp_path):
     c = load(monkeypatch, WORKSHOP_PASSWORD="cognito-2026", WORKSHOP_NOTEBOOKS=str(source),
              WORKSHOP_HOMES=str(tmp_path / "homes" / "{username}"))
     assert c.SimpleLocalProcessSpawner.home_dir_template == str(tmp_path / "homes" / "{username}")
-    spawner = SimpleNamespace(home_dir=str(tmp_path / "homes" / "ana"))
+    spawner = SimpleNamespace(home_dir=str(tmp_path / "homes" / "ana"), user=SimpleNamespace(id=7), port=0)
     c.Spawner.pre_spawn_hook(spawner)
     copy = tmp_path / "homes" / "ana" / "cognito-course" / "00_welcome.ipynb"
     assert copy.read_text() == "{}"
@@ -73,3 +73,19 @@ def test_without_a_choice_attendees_get_the_student_copies_when_they_exist(monke
     hook_globals = c.Spawner.pre_spawn_hook.__globals__
     expected = ROOT / "student" if (ROOT / "student").is_dir() else ROOT / "notebooks"
     assert hook_globals["NOTEBOOKS"] == expected
+
+
+def test_each_attendee_server_gets_its_own_port_outside_the_ephemeral_range(monkeypatch, tmp_path):
+    """Random free ports collided with 24 servers starting at once (docs/facilitator.md): one port per
+    user id, below 32768 where the labs' own free ports come from."""
+    (tmp_path / "course").mkdir()
+    c = load(monkeypatch, WORKSHOP_PASSWORD="cognito-2026", WORKSHOP_NOTEBOOKS=str(tmp_path / "course"),
+             WORKSHOP_HOMES=str(tmp_path / "homes" / "{username}"))
+    ports = []
+    for user_id in range(1, 301):
+        spawner = SimpleNamespace(home_dir=str(tmp_path / "homes" / f"u{user_id}"), user=SimpleNamespace(id=user_id),
+                                  port=0)
+        c.Spawner.pre_spawn_hook(spawner)
+        ports.append(spawner.port)
+    assert len(set(ports)) == len(ports)
+    assert all(1024 < port < 32768 for port in ports)

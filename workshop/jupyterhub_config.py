@@ -77,8 +77,21 @@ c.Spawner.start_timeout = 180
 c.Spawner.http_timeout = 180
 
 
+# Each attendee's server on a port of its own, below Linux's ephemeral range (32768-60999) where every
+# lab, kernel and Lambda worker takes its free ports. JupyterHub's default picks a random free port and
+# lets it go before the server binds it: with 24 servers starting at once on this project's machine,
+# two got the same port and the hub routed one attendee to another's server (JupyterHub issue #3005).
+PORT_BASE = 20000
+
+
+def server_port(user_id: int) -> int:
+    return PORT_BASE + user_id % 12000
+
+
 def copy_course(spawner):
-    """Copy the notebooks into the attendee's folder once; a restart keeps their work."""
+    """Give the server its port; copy the notebooks into the attendee's folder once (a restart keeps
+    their work)."""
+    spawner.port = server_port(spawner.user.id)
     home = Path(spawner.home_dir)
     target = home / COURSE_DIR
     if not target.exists():
