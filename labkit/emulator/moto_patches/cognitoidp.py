@@ -230,8 +230,9 @@ def _validate_password(backend, user_pool_id: str, password) -> None:
 
 def _install_actions(lab) -> None:
     from .. import errors as E
-    from ..user_pools import (attribute_updates, attributes, custom_auth, email_quota, flows, passkeys, passwordless,
+    from ..user_pools import (attribute_updates, attributes, custom_auth, flows, passkeys, passwordless,
                               plans)
+    from ..user_pools import sign_up as sign_up_module
 
     _, responses = _moto()
     R = responses.CognitoIdpResponse
@@ -315,47 +316,8 @@ def _install_actions(lab) -> None:
         return passkeys.delete_credential(_state, b, p)
 
     def sign_up(self, p, b):
-        pool, client = flows.find_client(b, p.get("ClientId"))
-        flows.check_secret_hash(client, p.get("Username"), p.get("SecretHash"))
-        if (pool.extended_config.get("AdminCreateUserConfig") or {}).get("AllowAdminCreateUserOnly"):
-            raise E.not_authorized("SignUp is not permitted for this user pool")
-        # the schema and the app client's WriteAttributes decide which attributes a user may give
-        p["UserAttributes"] = attribute_updates.check_sign_up(b, pool, client, p)
-        passwordless_user = not p.get("Password")
-        if passwordless_user:
-            # A user without a password signs in with one-time codes only. moto needs one: it gets
-            # a throw-away that is forgotten (no verifier kept) as soon as the user exists.
-            passwordless.check_passwordless_sign_up(pool)
-            p["Password"] = flows.temporary_password(_state, pool)
-        if "email" in (pool.extended_config.get("AutoVerifiedAttributes") or []) and any(
-                a.get("Name") == "email" for a in p["UserAttributes"]):
-            email_quota.check(_state, pool)      # refused before the user exists
-        self.body = json.dumps(p)
-        flags = {}
-        if triggers.configured(pool, "PreSignUp") is not None:
-            # Cognito's own checks come first; then the trigger, before the user exists, so that a
-            # refused sign-up leaves nothing behind.
-            if p.get("Username") and pool._get_user(p.get("Username")) is not None:
-                raise E.CognitoError("UsernameExistsException", "User already exists")
-            _validator(b)(pool.id, p.get("Password"))
-            flags = triggers.pre_sign_up(_state, pool, "PreSignUp_SignUp", p.get("Username"),
-                                         triggers._attribute_map(p["UserAttributes"]) or {})
-        try:
-            _passthrough(originals["sign_up"], self)   # moto validates and stores the user
-        except E.CognitoError:
-            raise
-        except Exception as exc:      # moto's UsernameExistsException carries the bare username
-            if getattr(exc, "error_type", "") == "UsernameExistsException":
-                raise E.CognitoError("UsernameExistsException", "User already exists") from None
-            raise
-        user = pool._get_user(p.get("Username"))
-        if passwordless_user:
-            user.password = None
-        triggers.apply_sign_up_flags(user, flags)
-        result = flows.after_sign_up(_state, pool, client, user)
-        # a client with ALLOW_USER_AUTH gets a Session to pass on to ConfirmSignUp (SignUp reference)
-        session = passwordless.sign_up_session(_state, pool, client, user)
-        return {**result, "Session": session} if session else result
+        # one SignUp for the API and the hosted UI's /signup page (labkit.emulator.user_pools.sign_up)
+        return sign_up_module.sign_up(_state, b, p)
 
     def confirm_sign_up(self, p, b):
         result = flows.confirm_sign_up(_state, b, p)
