@@ -31,6 +31,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from .. import errors as E
+from . import triggers
 
 __all__ = ["PROVIDER_TYPES", "check_create_identity_provider", "provider_for_request", "federated_username",
            "PendingFederation", "start", "take_pending", "complete"]
@@ -228,12 +229,21 @@ def _federated_user(state, pool, provider_name: str, provider, claims: dict):
         mapped.append({"Name": attribute, "Value": value})
     user = pool.users.get(username)
     if user is None:
+        # First sign-in: the pre sign-up trigger (PreSignUp_ExternalProvider) sees the mapped
+        # attributes before the user exists, and may refuse; after it, the post confirmation trigger
+        # (PostConfirmation_ConfirmSignUp). Developer guide, "Customizing user pool workflows with
+        # Lambda triggers", Lambda triggers for federated users. Later sign-ins run neither.
+        triggers.pre_sign_up(state, pool, "PreSignUp_ExternalProvider", username,
+                             {m["Name"]: m["Value"] for m in mapped})
         user = CognitoIdpUser(pool.id, username, None, "EXTERNAL_PROVIDER", [])
         identity = {"userId": subject, "providerName": provider_name, "providerType": kind,
                     "issuer": None if kind != "OIDC" else (provider.extended_config.get("ProviderDetails") or {})
                     .get("oidc_issuer"), "primary": "true", "dateCreated": str(int(state.now() * 1000))}
         user.update_attributes([{"Name": "identities", "Value": json.dumps([identity])}])
+        if mapped:
+            user.update_attributes(mapped)
         pool.users[username] = user
-    if mapped:
+        triggers.post_confirmation(state, pool, user, "PostConfirmation_ConfirmSignUp")
+    elif mapped:
         user.update_attributes(mapped)        # "Amazon Cognito updates mapped attributes at every sign-in"
     return user

@@ -498,9 +498,11 @@ class PendingSignIn:
     client_id: str
     username: str
     sub: str
-    step: str                     # NEW_PASSWORD_REQUIRED, SOFTWARE_TOKEN_MFA or SMS_MFA
-    expires_at: float
+    step: str                     # NEW_PASSWORD_REQUIRED, SOFTWARE_TOKEN_MFA, SMS_MFA or MFA_SETUP;
+    expires_at: float             # CONFIRM_SIGN_UP / CONFIRM_FORGOT_PASSWORD for the hosted UI's code pages
     sms_code: str | None = None
+    totp_secret: str | None = None   # MFA_SETUP: the authenticator secret the page shows
+    details: dict | None = None      # the code pages: CodeDeliveryDetails (where the code went)
 
 
 __all__ += ["mfa_step", "PendingSignIn", "ADMIN_SCOPE"]
