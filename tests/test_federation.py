@@ -278,17 +278,20 @@ def _trigger_events(lab, name):
 def test_the_first_federated_sign_in_runs_pre_sign_up_and_post_confirmation(fed):
     """"Lambda triggers for federated users" (developer guide, Customizing user pool workflows with
     Lambda triggers): the first sign-in runs pre sign-up (PreSignUp_ExternalProvider, with the mapped
-    attributes) and post confirmation (PostConfirmation_ConfirmSignUp); later sign-ins run neither."""
+    attributes) and post confirmation (PostConfirmation_ConfirmSignUp); later sign-ins run pre
+    authentication (PreAuthentication_Authentication) instead."""
     from labkit.course.triggers import deploy_function
 
     arn = deploy_function(fed.lab, FEDERATION_RECORDER, name="federation-recorder")
-    fed.idp.update_user_pool(UserPoolId=fed.pool_id, LambdaConfig={"PreSignUp": arn, "PostConfirmation": arn})
+    fed.idp.update_user_pool(UserPoolId=fed.pool_id, LambdaConfig={
+        "PreSignUp": arn, "PostConfirmation": arn, "PreAuthentication": arn})
     assert isinstance(fed.sign_in(), AppRedirect)
     assert isinstance(fed.sign_in(), AppRedirect)
     events = _trigger_events(fed.lab, "federation-recorder")
     username = f"Google_{fed.bob.sub}"
     assert [(e["triggerSource"], e["userName"]) for e in events] == [
-        ("PreSignUp_ExternalProvider", username), ("PostConfirmation_ConfirmSignUp", username)]
+        ("PreSignUp_ExternalProvider", username), ("PostConfirmation_ConfirmSignUp", username),
+        ("PreAuthentication_Authentication", username)]
     assert events[0]["request"]["userAttributes"]["email"] == "bob@gmail.com"
     assert events[0]["callerContext"]["clientId"] == fed.web["ClientId"]
 

@@ -311,12 +311,12 @@ def handler(event, context):
 
 def test_the_pages_run_pre_sign_up_and_post_confirmation(lab):
     """/signup runs PreSignUp_SignUp, /confirm PostConfirmation_ConfirmSignUp, /confirmForgotPassword
-    PostConfirmation_ConfirmForgotPassword (trigger table, local users in managed login); a user the
-    pre sign-up trigger confirms is signed in without a code."""
+    PostConfirmation_ConfirmForgotPassword, /login PreAuthentication_Authentication (trigger table,
+    local users in managed login); a user the pre sign-up trigger confirms is signed in without a code."""
     from labkit.course.triggers import deploy_function
 
     arn = deploy_function(lab, RECORD_AND_CONFIRM, name="pages-recorder")
-    site = make_site(lab, LambdaConfig={"PreSignUp": arn, "PostConfirmation": arn})
+    site = make_site(lab, LambdaConfig={"PreSignUp": arn, "PostConfirmation": arn, "PreAuthentication": arn})
     browser, _ = sign_up(site)
     browser.submit(code=lab.inbox("bob@example.com").latest.code)
     _, instant = sign_up(site, username="auto-dan", email="dan@example.com")
@@ -324,12 +324,13 @@ def test_the_pages_run_pre_sign_up_and_post_confirmation(lab):
     browser, _ = ask_reset(site, "alice")
     browser.submit(code=lab.inbox("alice@example.com").latest.code, password="New-Horse-10",
                    confirmPassword="New-Horse-10")
+    assert isinstance(site.open_page().sign_in("alice", "New-Horse-10"), AppRedirect)
     events = [json.loads(line.message[6:]) for line in lab.lambda_logs("pages-recorder")
               if line.message.startswith("EVENT ")]
     events = [e for e in events if e["triggerSource"] != "PreSignUp_AdminCreateUser"]    # alice's creation
     assert [(e["triggerSource"], e["userName"]) for e in events] == [
         ("PreSignUp_SignUp", "bob"), ("PostConfirmation_ConfirmSignUp", "bob"), ("PreSignUp_SignUp", "auto-dan"),
-        ("PostConfirmation_ConfirmForgotPassword", "alice")]
+        ("PostConfirmation_ConfirmForgotPassword", "alice"), ("PreAuthentication_Authentication", "alice")]
     assert {e["callerContext"]["clientId"] for e in events} == {site.web["ClientId"]}
 
 

@@ -169,7 +169,8 @@ def complete(call, pending: PendingFederation):
     if provider is None:
         raise E.CognitoError("FederationError", f"The identity provider {pending.provider_name} no longer exists.")
     claims = _redeem(call, provider, call.request.args["code"])
-    return _federated_user(call.state, call.pool, pending.provider_name, provider, claims)
+    client = call.pool.clients.get(pending.values.get("client_id") or "")
+    return _federated_user(call.state, call.pool, pending.provider_name, provider, claims, client)
 
 
 def _redeem(call, provider, code: str) -> dict:
@@ -212,7 +213,7 @@ def _decode_on_lab_clock(state, token: str, key, audience: str, issuer: str) -> 
     return claims
 
 
-def _federated_user(state, pool, provider_name: str, provider, claims: dict):
+def _federated_user(state, pool, provider_name: str, provider, claims: dict, client=None):
     """Find or create ``<ProviderName>_<sub>`` (EXTERNAL_PROVIDER) and write the mapped attributes."""
     from moto.cognitoidp.models import CognitoIdpUser
 
@@ -232,7 +233,8 @@ def _federated_user(state, pool, provider_name: str, provider, claims: dict):
         # First sign-in: the pre sign-up trigger (PreSignUp_ExternalProvider) sees the mapped
         # attributes before the user exists, and may refuse; after it, the post confirmation trigger
         # (PostConfirmation_ConfirmSignUp). Developer guide, "Customizing user pool workflows with
-        # Lambda triggers", Lambda triggers for federated users. Later sign-ins run neither.
+        # Lambda triggers", Lambda triggers for federated users. Later sign-ins run pre authentication
+        # instead; post authentication runs for both when the tokens are issued.
         triggers.pre_sign_up(state, pool, "PreSignUp_ExternalProvider", username,
                              {m["Name"]: m["Value"] for m in mapped})
         user = CognitoIdpUser(pool.id, username, None, "EXTERNAL_PROVIDER", [])
@@ -244,6 +246,9 @@ def _federated_user(state, pool, provider_name: str, provider, claims: dict):
             user.update_attributes(mapped)
         pool.users[username] = user
         triggers.post_confirmation(state, pool, user, "PostConfirmation_ConfirmSignUp")
-    elif mapped:
-        user.update_attributes(mapped)        # "Amazon Cognito updates mapped attributes at every sign-in"
+    else:
+        if client is not None:                 # later sign-ins: PreAuthentication_Authentication (same table)
+            triggers.pre_authentication(state, pool, client, user)
+        if mapped:
+            user.update_attributes(mapped)     # "Amazon Cognito updates mapped attributes at every sign-in"
     return user

@@ -20,7 +20,20 @@ any HTTP client reaches it without DNS tricks). Under that base:
                             ``LogoutURLs``) or to ``/login`` with ``redirect_uri`` and friends
 ``GET  /oauth2/idpresponse``  back from an external IdP (``identity_provider=…`` on authorize):
                             :mod:`~labkit.emulator.user_pools.federation` signs the user in
+``GET|POST /signup``        ``username``, ``password`` and ``requiredAttributes[<name>]`` (the
+                            schema's required attributes, then the auto-verified ones): SignUp
+                            (:mod:`~labkit.emulator.user_pools.sign_up`), then the confirmation page
+``GET|POST /confirm``       the emailed / texted ``code`` (ConfirmSignUp; ``resend`` sends a new
+                            one); the browser that signed up is then signed in and sent back to the
+                            app with a code; opened on its own (``?username=``) it leads to /login
+``GET|POST /forgotPassword``  ``username``: ForgotPassword, then the reset page
+``GET|POST /confirmForgotPassword``  ``code``, ``password``, ``confirmPassword``:
+                            ConfirmForgotPassword, then back to ``/login``
 =========================  =====================================================================
+
+Every page keeps the authorize parameters in its query string, and its links (sign-in ⇄ sign-up,
+"Forgot your password?") carry them on. A pool with ``AllowAdminCreateUserOnly`` has no sign-up
+link, and ``/signup`` refuses ("SignUp is not permitted for this user pool").
 
 A ``redirect_uri`` that is not exactly one of the client's ``CallbackURLs`` (or a ``logout_uri``
 not in its ``LogoutURLs``) is never redirected to: the browser gets an error page. Other problems
@@ -29,11 +42,15 @@ with an authorize request go back to the app as ``?error=...`` (``#error=...`` f
 
 After the password, the same steps as the API flows: a user with a temporary password chooses a
 new one (the pool's password policy), then the MFA step (a TOTP code, or an SMS code sent to
-``lab.inbox``), each page carrying the pending sign-in in a hidden ``session`` field.
+``lab.inbox``), each page carrying the pending sign-in in a hidden ``session`` field. A user who
+must set up MFA first (MFA_SETUP) gets an authenticator secret (and its ``otpauth://`` URI) and
+signs in with a code from it. The code pages (confirmation, password reset) carry whose code it is
+in the same hidden ``session`` field, never in the URL.
 
-Not yet here (the lab's README says so): MFA set-up (MFA_SETUP) and the choice between two
-factors (the hosted UI takes TOTP), sign-up and forgot-password pages. Federation (``identity_provider``,
-``idp_identifier``, ``/oauth2/idpresponse``): :mod:`labkit.emulator.user_pools.federation`.
+Not here (the lab's README says so): setting up SMS MFA on a page, and the choice between two
+factors (the hosted UI takes TOTP); passkeys and passwordless sign-in on the pages; link-based
+confirmation (``/confirmUser``). Federation (``identity_provider``, ``idp_identifier``,
+``/oauth2/idpresponse``): :mod:`labkit.emulator.user_pools.federation`.
 """
 from __future__ import annotations
 
@@ -348,10 +365,16 @@ def _password_step(call: _Call, client, username: str, password: str):
     raising the same CognitoErrors; the page shows their messages."""
     state, pool = call.state, call.pool
     user = pool._get_user(username) if username else None
-    if user is None:
-        raise flows._unknown_user(client)
-    if state.is_locked(pool.id, user.username):
-        raise E.not_authorized(E.PASSWORD_ATTEMPTS_EXCEEDED)
+    with triggers.calling({"ClientId": client.id}):
+        if user is None and username:
+            # /login runs the migrate user trigger for a user the pool lacks, and pre authentication
+            # (trigger table, local users in managed login), as InitiateAuth does
+            user = triggers.migrate_user(state, pool, client, username, "UserMigration_Authentication", password)
+        if user is None:
+            raise flows._unknown_user(client)
+        if state.is_locked(pool.id, user.username):
+            raise E.not_authorized(E.PASSWORD_ATTEMPTS_EXCEEDED)
+        triggers.pre_authentication(state, pool, client, user)
     if not flows.password_matches(state, pool, user, password):
         state.record_failure(pool.id, user.username)
         raise E.not_authorized(E.INCORRECT_CREDENTIALS)
