@@ -47,7 +47,7 @@ def lab():
 _pools = iter(range(1000))
 
 
-def make_site(lab, *, puee="ENABLED", **pool_settings):
+def make_site(lab, *, puee="ENABLED", alice="alice", **pool_settings):
     """A pool (email required and auto-verified, password history of 2) with a domain and a public
     code-flow client ``web`` whose PreventUserExistenceErrors is ``puee``; the user alice."""
     idp = lab.client("cognito-idp")
@@ -66,9 +66,9 @@ def make_site(lab, *, puee="ENABLED", **pool_settings):
         AllowedOAuthScopes=["openid", "email", "profile"], CallbackURLs=[CALLBACK],
         SupportedIdentityProviders=["COGNITO"], PreventUserExistenceErrors=puee,
         ExplicitAuthFlows=["ALLOW_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"])["UserPoolClient"]
-    idp.admin_create_user(UserPoolId=pool_id, Username="alice", MessageAction="SUPPRESS", UserAttributes=[
+    idp.admin_create_user(UserPoolId=pool_id, Username=alice, MessageAction="SUPPRESS", UserAttributes=[
         {"Name": "email", "Value": "alice@example.com"}, {"Name": "email_verified", "Value": "true"}])
-    idp.admin_set_user_password(UserPoolId=pool_id, Username="alice", Password=PASSWORD, Permanent=True)
+    idp.admin_set_user_password(UserPoolId=pool_id, Username=alice, Password=PASSWORD, Permanent=True)
     base = lab.domain_url(domain)
 
     def authorize_url(**params):
@@ -153,6 +153,19 @@ def test_sign_up_then_the_code_from_the_inbox_signs_in_and_returns_a_code(site, 
     assert site.idp.admin_get_user(UserPoolId=site.pool_id, Username="bob")["UserStatus"] == "CONFIRMED"
     # signed in to the hosted UI too: the next authorize needs no form
     assert isinstance(browser.open(site.authorize_url()), AppRedirect)
+
+
+def test_a_pool_that_signs_in_with_email_asks_for_it_as_the_username(lab):
+    """UsernameAttributes email: the username field takes the address (no separate email field); the
+    user's username is a UUID, the address is its email, confirmed with the code sent there."""
+    site = make_site(lab, UsernameAttributes=["email"], alice="alice@example.com")
+    browser = site.open_page("sign-up")
+    assert set(browser.page.fields) == {"_csrf", "username", "password"}
+    browser.submit(username="erin@example.com", password=PASSWORD)
+    back = browser.submit(code=lab.inbox("erin@example.com").latest.code)
+    assert isinstance(back, AppRedirect)
+    id_claims = claims(site.redeem(back.params["code"]).json()["id_token"])
+    assert id_claims["email"] == "erin@example.com" and id_claims["cognito:username"] == id_claims["sub"]
 
 
 def test_a_weak_password_is_refused_with_cognitos_message_and_creates_nobody(site):
