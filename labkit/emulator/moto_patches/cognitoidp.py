@@ -76,6 +76,11 @@ def check_internals() -> None:
     require_assigned(models.CognitoResourceServer, "identifier", "scopes")
     require(models, "cognitoidp_backends", "CognitoIdpUser", "CognitoIdpUserPool", "UserStatus")
     require(models.CognitoIdpBackend, "_validate_password", "sign_up", "admin_create_user", "admin_delete_user")
+    # labkit.emulator.user_pools.sign_up calls the backend's sign_up(client_id, username, password,
+    # attributes) -> (user, code delivery details) directly (the API and the hosted UI share it)
+    params = list(inspect.signature(models.CognitoIdpBackend.sign_up).parameters)
+    if params[1:] != ["client_id", "username", "password", "attributes"]:
+        raise MotoInternalsChanged(f"CognitoIdpBackend.sign_up now takes {params[1:]}")
     require(models, "jwk", "load_resource")
     require_assigned(models.CognitoIdpUserPool, "id", "clients", "users", "access_tokens", "id_tokens",
                      "refresh_tokens", "resource_servers", "mfa_config", "sms_mfa_config", "token_mfa_config", "json_web_key",
