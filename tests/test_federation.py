@@ -310,3 +310,16 @@ def test_a_pre_sign_up_trigger_can_refuse_a_federated_user(fed):
     assert back.params["error_description"] == "PreSignUp failed with error This address may not sign up."
     assert back.params["state"] == "st-9"
     assert fed.idp.list_users(UserPoolId=fed.pool_id)["Users"] == []
+
+
+def test_each_identity_provider_has_a_group_its_users_join(fed):
+    """"Amazon Cognito creates a user group for each OIDC, SAML, and social identity provider … in the
+    format [user pool ID]_[IdP name] … Each unique automatically-generated IdP user profile is
+    automatically added to this group" (developer guide, "Adding groups to a user pool")."""
+    group = f"{fed.pool_id}_Google"
+    assert group in [g["GroupName"] for g in fed.idp.list_groups(UserPoolId=fed.pool_id)["Groups"]]
+    tokens = fed.redeem(fed.sign_in().params["code"]).json()
+    claims = fed.lab.verifier(fed.pool_id, fed.web["ClientId"], token_use="id").verify(tokens["id_token"])
+    assert claims["cognito:groups"] == [group]
+    members = fed.idp.list_users_in_group(UserPoolId=fed.pool_id, GroupName=group)["Users"]
+    assert [m["Username"] for m in members] == [f"Google_{fed.bob.sub}"]

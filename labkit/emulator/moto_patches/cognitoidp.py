@@ -74,7 +74,13 @@ def check_internals() -> None:
     require_assigned(models.CognitoIdpBackend, "user_pool_domains")
     require_assigned(models.CognitoIdpUserPoolDomain, "user_pool_id", "domain")
     require_assigned(models.CognitoResourceServer, "identifier", "scopes")
-    require(models, "cognitoidp_backends", "CognitoIdpUser", "CognitoIdpUserPool", "UserStatus")
+    require(models, "cognitoidp_backends", "CognitoIdpUser", "CognitoIdpUserPool", "UserStatus", "CognitoIdpGroup")
+    # federation.provider_group makes the IdP's group the way moto's create_group does
+    if list(inspect.signature(models.CognitoIdpGroup.__init__).parameters)[1:] != [
+            "user_pool_id", "group_name", "description", "role_arn", "precedence"]:
+        raise MotoInternalsChanged("CognitoIdpGroup's constructor changed")
+    require_assigned(models.CognitoIdpGroup, "users", "group_name", "precedence", "role_arn")
+    require_assigned(models.CognitoIdpUserPool, "groups")
     require(models.CognitoIdpBackend, "_validate_password", "sign_up", "admin_create_user", "admin_delete_user")
     # labkit.emulator.user_pools.sign_up calls the backend's sign_up(client_id, username, password,
     # attributes) -> (user, code delivery details) directly (the API and the hosted UI share it)
@@ -481,7 +487,9 @@ def _install_actions(lab) -> None:
         from ..user_pools import federation
 
         federation.check_create_identity_provider(b, p)
-        return _passthrough(originals["create_identity_provider"], self)
+        result = _passthrough(originals["create_identity_provider"], self)
+        federation.provider_group(flows.find_pool(b, p.get("UserPoolId")), p.get("ProviderName"))
+        return result
 
     def get_user(self, p, b):
         flows.check_access_token(_state, b, p.get("AccessToken"))

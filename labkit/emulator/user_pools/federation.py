@@ -66,6 +66,18 @@ def check_create_identity_provider(backend, params: dict) -> None:
         raise E.invalid_parameter("attributes_request_method must be GET or POST.")
 
 
+def provider_group(pool, provider_name: str):
+    """The group Cognito makes for each IdP: "The name of the group is in the format [user pool
+    ID]_[IdP name] … Each unique automatically-generated IdP user profile is automatically added to
+    this group" (developer guide, "Adding groups to a user pool"). Created if missing; returned."""
+    from moto.cognitoidp.models import CognitoIdpGroup
+
+    name = f"{pool.id}_{provider_name}"
+    if name not in pool.groups:
+        pool.groups[name] = CognitoIdpGroup(pool.id, name, "", None, None)
+    return pool.groups[name]
+
+
 def federated_username(provider_name: str, subject: str) -> str:
     """The user-pool username of a federated user: ``Google_107…`` (provider name, ``_``, the IdP's ``sub``)."""
     return f"{provider_name}_{subject}"
@@ -245,6 +257,9 @@ def _federated_user(state, pool, provider_name: str, provider, claims: dict, cli
         if mapped:
             user.update_attributes(mapped)
         pool.users[username] = user
+        group = provider_group(pool, provider_name)
+        group.users.add(user)
+        user.groups.add(group)
         triggers.post_confirmation(state, pool, user, "PostConfirmation_ConfirmSignUp")
     else:
         if client is not None:                 # later sign-ins: PreAuthentication_Authentication (same table)
