@@ -87,6 +87,20 @@ def test_the_setting_round_trips_through_create_update_and_describe(lab):
     assert described["UserPoolClient"]["RefreshTokenRotation"] == {"Feature": "DISABLED"}
 
 
+def test_an_update_that_leaves_the_setting_out_turns_rotation_off(lab):
+    """UpdateUserPoolClient resets what the request leaves out (API reference): an update that only
+    meant to change the callback URLs also stops rotation, and REFRESH_TOKEN_AUTH works again."""
+    pool = Pool(lab)
+    client = pool.client(rotating(5))
+    pool.idp.update_user_pool_client(UserPoolId=pool.pool_id, ClientId=client["ClientId"], ExplicitAuthFlows=FLOWS)
+    described = pool.idp.describe_user_pool_client(UserPoolId=pool.pool_id, ClientId=client["ClientId"])
+    assert described["UserPoolClient"].get("RefreshTokenRotation", {"Feature": "DISABLED"})["Feature"] == "DISABLED"
+    refresh = pool.sign_in(client)["RefreshToken"]
+    assert "RefreshToken" not in pool.get_tokens(client, refresh)
+    assert "AccessToken" in pool.idp.initiate_auth(ClientId=client["ClientId"], AuthFlow="REFRESH_TOKEN_AUTH",
+                                                   AuthParameters={"REFRESH_TOKEN": refresh})["AuthenticationResult"]
+
+
 @pytest.mark.parametrize("rotation, where", [
     ({"Feature": "ENABLED", "RetryGracePeriodSeconds": 61}, "refreshTokenRotation.retryGracePeriodSeconds"),
     ({"Feature": "ON"}, "refreshTokenRotation.feature"),
@@ -232,12 +246,17 @@ def test_revoking_any_token_of_a_rotated_family_ends_the_whole_session(lab):
                                                                     "Access Token has been revoked")
 
 
-def test_another_session_of_the_same_user_is_not_affected(lab):
+def test_another_session_of_the_same_user_is_not_affected_but_global_sign_out_ends_all(lab):
+    """RevokeToken ends one session (developer guide, "Revoking tokens": "The other refresh tokens
+    issued to the user are not affected"); GlobalSignOut ends every one, rotated tokens included."""
     pool = Pool(lab)
     client = pool.client(rotating(0))
     phone, laptop = pool.sign_in(client), pool.sign_in(client)
     pool.idp.revoke_token(ClientId=client["ClientId"], Token=pool.get_tokens(client, phone["RefreshToken"])["RefreshToken"])
-    assert "RefreshToken" in pool.get_tokens(client, laptop["RefreshToken"])
+    laptop_now = pool.get_tokens(client, laptop["RefreshToken"])
+    pool.idp.global_sign_out(AccessToken=laptop_now["AccessToken"])
+    assert error_of(pool.get_tokens, client, laptop_now["RefreshToken"]) == ("NotAuthorizedException",
+                                                                             "Refresh Token has been revoked")
 
 
 # -- GetTokensFromRefreshToken's other checks ---------------------------------------------------------
