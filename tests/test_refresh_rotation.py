@@ -352,3 +352,17 @@ def test_session_refresh_uses_get_tokens_and_hands_back_the_rotated_token(lab):
     code, _ = error_of(cognito_session.refresh, pool.idp, client["ClientId"], fresh["RefreshToken"],
                        via="REFRESH_TOKEN_AUTH")
     assert code == "InvalidParameterException"
+
+
+def test_the_course_helper_refreshes_either_way(lab):
+    """labkit.course.userpool: ``client_options`` turns rotation on, ``refresh(via=...)`` picks the call."""
+    from labkit.course.userpool import create_user_pool
+
+    up = create_user_pool(lab, f"course{next(_names)}", client_options={"RefreshTokenRotation": rotating(0)})
+    up.add_user("bob", PASSWORD)
+    tokens = up.sign_in("bob", PASSWORD)
+    assert error_of(up.refresh, tokens["RefreshToken"])[0] == "InvalidParameterException"    # REFRESH_TOKEN_AUTH
+    rotated = up.refresh(tokens["RefreshToken"], via="GetTokensFromRefreshToken")
+    assert rotated["RefreshToken"] != tokens["RefreshToken"]
+    code, _ = error_of(up.refresh, tokens["RefreshToken"], via="GetTokensFromRefreshToken")
+    assert code == "RefreshTokenReuseException"
