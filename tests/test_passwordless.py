@@ -355,6 +355,17 @@ def test_unknown_users_get_a_choice_that_looks_real_and_never_succeeds(lab):
     assert _error(excinfo)[0] == "CodeMismatchException"      # as for a real user's wrong code
 
 
+def test_two_labs_with_the_same_seed_give_an_unknown_user_the_same_choice():
+    """A notebook run twice (Lab(seed=…)) shows the same decoy selection; another seed, another one."""
+    def selections(seed):
+        with Lab(seed=seed) as lab:
+            pool = make_pool(lab)
+            return [pool.start(f"nobody{i}@example.com")["AvailableChallenges"] for i in range(12)]
+    first = selections(9)
+    assert selections(9) == first
+    assert selections(10) != first
+
+
 def test_legacy_clients_say_the_user_does_not_exist(lab):
     """PreventUserExistenceErrors LEGACY: UserNotFoundException."""
     pool = make_pool(lab, puee="LEGACY")
