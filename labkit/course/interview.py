@@ -173,11 +173,11 @@ def _validate(entry: Any, index: int, notebooks: dict[str, str]) -> Question:
         if not isinstance(entry[key], str) or not entry[key].strip():
             raise BankError(f"{where}: {key} must be a non-empty string")
     qid, lesson = entry["id"], entry["lesson"]
-    if not re.fullmatch(r"\d\d-[a-z0-9-]+", qid) or not qid.startswith(lesson + "-"):
-        raise BankError(f"{where}: id must look like '{lesson}-some-slug' (its lesson, a dash, lowercase words)")
     if lesson not in notebooks:
         raise BankError(f"{where}: lesson {lesson!r} is not a lesson of the course "
                         f"({', '.join(sorted(notebooks))})")
+    if not re.fullmatch(r"\d\d-[a-z0-9-]+", qid) or not qid.startswith(lesson + "-"):
+        raise BankError(f"{where}: id must look like '{lesson}-some-slug' (its lesson, a dash, lowercase words)")
     if entry["kind"] not in KINDS:
         raise BankError(f"{where}: kind {entry['kind']!r} is not one of {', '.join(KINDS)}")
     if not entry["source"].startswith("https://docs.aws.amazon.com/"):

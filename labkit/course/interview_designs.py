@@ -110,7 +110,12 @@ def _code(error: Exception) -> str:
     return getattr(error, "response", {}).get("Error", {}).get("Code", type(error).__name__)
 
 
+_FAILED = object()
+
+
 def _built(report: DesignReport, result: Any, keys: tuple[str, ...]) -> dict | None:
+    if result is _FAILED:
+        return None
     if not isinstance(result, dict) or not set(keys) <= set(result):
         report.add("build(...) returns what the grader needs", False,
                    f"Your function should return a dict with {', '.join(repr(k) for k in keys)}; it returned "
@@ -125,7 +130,7 @@ def _run_build(report: DesignReport, build: Callable, *args) -> Any:
         return build(*args)
     except Exception as error:                              # the learner's code failed: say where
         report.add("build(...) runs", False, f"Your function raised {_code(error)}: {error}")
-        return None
+        return _FAILED
 
 
 def _audit_highs(lab, pool_id: str, *, ignore: tuple[str, ...] = ()) -> tuple[list, Any]:
