@@ -63,7 +63,8 @@ class CheatSheet:
     def __repr__(self) -> str:
         lines = [self.title, ""]
         for s in self.sections:
-            lines.append(f"{s.title} (lessons {', '.join(s.lessons)}): {len(s.items)} lines")
+            label = "lessons" if len(s.lessons) > 1 else "lesson"
+            lines.append(f"{s.title} ({label} {', '.join(s.lessons)}): {len(s.items)} lines")
         lines.append(f"\n{sum(len(s.items) for s in self.sections)} lines in {len(self.sections)} sections")
         return "\n".join(textwrap.shorten(line, 100) if len(line) > 100 else line for line in lines)
 

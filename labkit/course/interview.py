@@ -25,6 +25,7 @@ import re
 import textwrap
 import time
 import tomllib
+import zlib
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -206,10 +207,18 @@ def _validate(entry: Any, index: int, notebooks: dict[str, str]) -> Question:
     question = Question(id=qid, lesson=lesson, kind=entry["kind"], prompt=entry["prompt"].strip(),
                         answer=entry["answer"], explanation=entry["explanation"].strip(),
                         notebook=link["notebook"], section=link["section"], source=entry["source"],
-                        choices=tuple(choices or ()), rule=dict(rule or {}), code=entry.get("code", ""))
+                        choices=_shuffled(choices or (), qid), rule=dict(rule or {}), code=entry.get("code", ""))
     if rule is not None and not question.is_right(entry["answer"]):
         raise BankError(f"{where}: its own answer {entry['answer']!r} does not pass its rule")
     return question
+
+
+def _shuffled(choices, qid: str) -> tuple[str, ...]:
+    """The choices in an order fixed by the question's id (the file may list the right one anywhere:
+    the letters learners see don't give it away, and stay the same on every run)."""
+    order = list(choices)
+    random.Random(zlib.crc32(qid.encode())).shuffle(order)
+    return tuple(order)
 
 
 class QuestionBank:

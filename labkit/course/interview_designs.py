@@ -37,7 +37,7 @@ REPORTS_API = "https://reports.example.com"
 
 
 def tenant_from_provider(event, context):
-    """PreTokenGeneration (V1_0 or V2_0): ``tenant_id`` from the IdP a federated user signed in with.
+    """PreTokenGeneration (V1_0 or V2_0): ``tenant_id`` from the IdP a federated user came from.
 
     A federated user's name is ``<ProviderName>_<subject>``; the environment variable
     ``TENANT_OF_PROVIDER`` (JSON, e.g. ``{"Acme": "acme"}``) maps provider names to tenants. Users
