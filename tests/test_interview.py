@@ -101,6 +101,9 @@ def test_a_wrong_answer_gets_the_explanation_and_the_way_back(bank):
     assert all(len(line) <= 100 for line in text.splitlines())
     right = bank.check(q.id, q.letter_of_answer())
     assert right and repr(right).startswith("✓")
+    assert bank.check(q.id, q.answer)                                 # the text of the choice works too
+    with pytest.raises(ValueError, match=r"answer with one letter \(a, b, c\)"):
+        bank.check(q.id, "d")
 
 
 def test_free_answers_are_checked_by_their_rule(bank):
@@ -128,7 +131,8 @@ def test_the_report_scores_by_lesson_and_the_clock_stays_out_of_it(bank):
     ticks = iter([100.0, 130.0])          # started, then the last answer
     mock = bank.mock_round(3, 1, seed=5, clock=lambda: next(ticks))
     for number, q in enumerate(mock.questions, 1):
-        mock.answer(number, q.letter_of_answer() or q.answer if number < 3 else "zzz")
+        wrong = next((letter for letter, c in zip("abcdef", q.choices) if c != q.answer), "no idea")
+        mock.answer(number, (q.letter_of_answer() or q.answer) if number < 3 else wrong)
     report = repr(mock.report())
     assert "2/3 right" in report and "Read again:" in report and mock.questions[2].id in report
     assert "s of" not in report

@@ -31,6 +31,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable
 
+from .exercises import ExerciseNotPassed
+
 __all__ = ["Question", "QuestionBank", "BankError", "Verdict", "MockRound", "load_bank", "BANK_PATH",
            "KINDS", "PARALLEL_LESSONS", "LESSON_NOTEBOOKS"]
 
@@ -68,6 +70,13 @@ def short_source(url: str) -> str:
         if part in url:
             return f"{name}, {url.rsplit('/', 1)[-1]}"
     return url
+
+
+class AnswerNotUnderstood(ExerciseNotPassed, ValueError):
+    """An answer that is neither a choice's letter nor its text; shown as a short ✗ message in Jupyter."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(None, message)
 
 
 class BankError(ValueError):
@@ -126,8 +135,12 @@ class Question:
         """``response``: a choice's letter (or its exact text); for free-form questions, the text."""
         if self.choices:
             given = str(response).strip().strip(")")
-            if len(given) == 1 and given.lower() in _LETTERS[:len(self.choices)]:
+            letters = _LETTERS[:len(self.choices)]
+            if len(given) == 1 and given.lower() in letters:
                 given = self.choices[_LETTERS.index(given.lower())]
+            elif len(given) <= 1 or _norm(given) not in {_norm(c) for c in self.choices}:
+                raise AnswerNotUnderstood(f"{self.id}: answer with one letter ({', '.join(letters)}) or the text of a "
+                                 f"choice, not {response!r}")
             return _norm(given) == _norm(self.answer)
         said = _norm(response)
         if "any" in self.rule:
