@@ -196,6 +196,7 @@ def test_the_b2b_grader_passes_the_model_and_explains_a_user_writable_tenant():
     with Lab(seed=131) as lab:
         report = D.grade_b2b_sso(lab, build_b2b)
         assert report.passed, report
+        assert D.grade_b2b_sso(lab, build_b2b).passed     # re-run: the first run's pool and domain go first
     with Lab(seed=132) as lab:
         flawed = D.grade_b2b_sso(lab, lambda lab, sso: build_b2b(lab, sso, tenant_attribute=True))
         assert not flawed.passed
@@ -219,6 +220,9 @@ def test_the_passwordless_grader_passes_the_model_and_names_each_unsafe_setting(
 def test_the_m2m_grader_passes_the_model_and_refuses_a_job_that_can_write():
     with Lab(seed=134) as lab:
         assert D.grade_m2m(lab, build_m2m).passed
+        again = D.grade_m2m(lab, build_m2m)         # a learner re-runs the check: same domain prefix
+        assert again.passed, again
+        assert len(lab.client("cognito-idp").list_user_pools(MaxResults=10)["UserPools"]) == 1
     with Lab(seed=135) as lab:
         flawed = D.grade_m2m(lab, lambda lab: build_m2m(lab, scopes=("read", "write")))
     failed = {r.name: r.detail for r in flawed.failed}
@@ -227,11 +231,17 @@ def test_the_m2m_grader_passes_the_model_and_refuses_a_job_that_can_write():
 
 
 def test_a_build_that_raises_or_returns_nothing_is_explained():
+    def student_copy(lab):
+        raise NotImplementedError("Users sign in with their email; ...")
+
     with Lab(seed=136) as lab:
         raised = D.grade_m2m(lab, lambda lab: lab.client("cognito-idp").describe_user_pool(UserPoolId="us-east-1_nope"))
         empty = D.grade_passwordless(lab, lambda lab: None)
+        todo = D.grade_passwordless(lab, student_copy)
     assert "ResourceNotFoundException" in repr(raised) or "InvalidParameterException" in repr(raised)
     assert "should return a dict with 'pool_id', 'client_id'" in repr(empty)
+    assert "Your function is not written yet (Users sign in with their email; ...)" in repr(todo)
+    assert [r.name for r in todo.requirements] == ["build(...) runs"]
 
 
 # -- the cheat sheet ------------------------------------------------------------------------------

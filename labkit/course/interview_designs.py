@@ -1,7 +1,8 @@
 """Lesson 13's design exercises: the learner's function builds a user pool, the grader uses it.
 
 Each grader takes the learner's ``build`` function and a running lab, lets ``build`` create fresh
-pools and clients in it, then checks the requirements *by behaviour* (a user signs in through the
+pools and clients in it (removing the pool its own previous run built, so a fixed function can be
+graded again under the same names and domain prefix), then checks the requirements *by behaviour* (a user signs in through the
 company's IdP, a machine gets only the scope it needs, an email change doesn't take the account
 over...) and with the pool auditor (:func:`labkit.audit_user_pool`). The result is a
 :class:`DesignReport`: one ✓ or ✗ line per requirement, each ✗ explained in plain words.
@@ -125,12 +126,40 @@ def _built(report: DesignReport, result: Any, keys: tuple[str, ...]) -> dict | N
     return result
 
 
-def _run_build(report: DesignReport, build: Callable, *args) -> Any:
+#: What each grader's last run built, per lab: run again, it removes those pools first, so a learner
+#: can fix their function and re-run the check (the same domain prefix, the same pool names).
+_LAST_BUILT: dict[tuple[int, str], dict] = {}
+
+
+def _remove_previous(lab, grader: str) -> None:
+    built = _LAST_BUILT.pop((id(lab), grader), None)
+    if not built or not built.get("pool_id"):
+        return
+    idp = lab.client("cognito-idp")
     try:
-        return build(*args)
+        pool = idp.describe_user_pool(UserPoolId=built["pool_id"])["UserPool"]
+    except Exception:                                       # already gone (the learner deleted it)
+        return
+    for domain in {pool.get("Domain"), pool.get("CustomDomain")} - {None}:
+        idp.delete_user_pool_domain(UserPoolId=pool["Id"], Domain=domain)
+    if pool.get("DeletionProtection") == "ACTIVE":
+        idp.update_user_pool(UserPoolId=pool["Id"], DeletionProtection="INACTIVE")
+    idp.delete_user_pool(UserPoolId=pool["Id"])
+
+
+def _run_build(report: DesignReport, build: Callable, lab, *args, grader: str) -> Any:
+    _remove_previous(lab, grader)
+    try:
+        result = build(lab, *args)
+    except NotImplementedError as error:
+        report.add("build(...) runs", False, f"Your function is not written yet ({error}).")
+        return _FAILED
     except Exception as error:                              # the learner's code failed: say where
         report.add("build(...) runs", False, f"Your function raised {_code(error)}: {error}")
         return _FAILED
+    if isinstance(result, dict):
+        _LAST_BUILT[(id(lab), grader)] = result
+    return result
 
 
 def _audit_highs(lab, pool_id: str, *, ignore: tuple[str, ...] = ()) -> tuple[list, Any]:
@@ -189,7 +218,7 @@ def grade_b2b_sso(lab, build: Callable, *, sso: EnterpriseSSO | None = None) -> 
     the client allows no implicit grant; the auditor finds nothing high."""
     report = DesignReport("B2B SaaS with enterprise SSO")
     sso = sso or EnterpriseSSO.start(lab)
-    built = _built(report, _run_build(report, build, lab, sso), ("pool_id", "client_id", "domain", "callback"))
+    built = _built(report, _run_build(report, build, lab, sso, grader="b2b"), ("pool_id", "client_id", "domain", "callback"))
     if built is None:
         return report
     idp = lab.client("cognito-idp")
@@ -265,7 +294,7 @@ def grade_passwordless(lab, build: Callable) -> DesignReport:
     not revealed by sign-in; recovery goes to a verified email only; changing the email does not
     take effect before the new address is verified; the auditor finds nothing high."""
     report = DesignReport("Consumer app: passwordless and safe recovery")
-    built = _built(report, _run_build(report, build, lab), ("pool_id", "client_id"))
+    built = _built(report, _run_build(report, build, lab, grader="passwordless"), ("pool_id", "client_id"))
     if built is None:
         return report
     idp = lab.client("cognito-idp")
@@ -347,7 +376,7 @@ def grade_m2m(lab, build: Callable) -> DesignReport:
     ``REPORTS_API/read``; asking for ``write`` is refused; the client can't sign users in; its access
     tokens live an hour or less; the auditor finds nothing high about the client."""
     report = DesignReport("Machine-to-machine API with least-privilege scopes")
-    built = _built(report, _run_build(report, build, lab), ("pool_id", "domain", "client_id"))
+    built = _built(report, _run_build(report, build, lab, grader="m2m"), ("pool_id", "domain", "client_id"))
     if built is None:
         return report
     idp = lab.client("cognito-idp")
