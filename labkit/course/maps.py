@@ -14,7 +14,7 @@ from .lessons import LESSONS, total_minutes
 __all__ = ["course_map", "cognito_map"]
 
 
-_COLOURS = {"start": "#e8e8e8", "user pools": "#d6e9f8", "identity pools": "#fde2c8", "hosted ui": "#e3f4e1", "security": "#f8d6d6",
+_COLOURS = {"start": "#e8e8e8", "user pools": "#d6e9f8", "identity pools": "#fde2c8", "hosted ui": "#e3f4e1", "security": "#f8d6d6", "review": "#fff4c2",
             "app": "#eeeeee", "api": "#e3f4e1", "aws": "#f3e5f5"}
 
 
@@ -62,7 +62,8 @@ def _course_map_text() -> str:
     pools, identity = _numbers(_runs("user pools")), _numbers(_runs("identity pools"))
     lines += ["", f"  00 starts; {pools} are about user pools (who are you?); {identity} about identity pools",
               f"  (what may you do in AWS?); 08 signs users in through the hosted UI, OAuth 2.0 and",
-              f"  Google; 10 puts both behind an API's checks; 11 breaks and fixes both.",
+              f"  Google; 10 puts both behind an API's checks; 11 breaks and fixes both; 13 rehearses",
+              f"  it all for interviews.",
               f"  About {hours} in all."]
     return "\n".join(lines)
 
