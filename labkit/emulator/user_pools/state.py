@@ -180,6 +180,8 @@ class IdpState:
     sign_up_sessions: dict[str, SignUpSession] = field(default_factory=dict)
     passkeys: dict[tuple[str, str], list[Passkey]] = field(default_factory=dict)        # (pool, user's sub)
     passkey_registrations: dict[tuple[str, str], PasskeyRegistration] = field(default_factory=dict)
+    # user import jobs by job id (labkit.emulator.user_pools.imports.ImportJob)
+    import_jobs: dict[str, Any] = field(default_factory=dict)
 
     # -- randomness, all from the lab's (possibly seeded) generator -------------------------
     def code(self) -> str:
