@@ -746,6 +746,38 @@ def _keep_creation_only_settings(models) -> None:
     _patcher.replace(models.CognitoIdpUserPool, "update_extended_config", update_extended_config)
 
 
+# -- who a request is about (lab.cloudtrail records the sub, never the user name) ---------------
+def sub_for_request(params: dict, action: str) -> str | None:
+    """The ``sub`` of the user a cognito-idp request names (Username, AuthParameters.USERNAME,
+    ChallengeResponses.USERNAME or an AccessToken's ``sub``), if that user exists; else None."""
+    if _state is None or not isinstance(params, dict):
+        return None
+    try:
+        token = params.get("AccessToken")
+        if isinstance(token, str) and token.count(".") == 2:
+            import base64
+
+            payload = token.split(".")[1]
+            claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+            return claims.get("sub") if isinstance(claims, dict) else None
+        username = params.get("Username")
+        for holder in ("AuthParameters", "ChallengeResponses"):
+            if username is None and isinstance(params.get(holder), dict):
+                username = params[holder].get("USERNAME")
+        if not isinstance(username, str) or not username:
+            return None
+        backend = _backend(_state.lab)
+        pool = backend.user_pools.get(params.get("UserPoolId") or "")
+        if pool is None and isinstance(params.get("ClientId"), str):
+            pool = next((p for p in backend.user_pools.values() if params["ClientId"] in p.clients), None)
+        if pool is None:
+            return None
+        user = pool._get_user(username)
+        return user.attribute_lookup.get("sub") if user is not None else None
+    except Exception:        # a request the lab will refuse anyway: nothing to say about its user
+        return None
+
+
 # -- install / uninstall -----------------------------------------------------------------------
 def install(lab) -> "IdpState":
     """Patch moto for ``lab``; return the lab's user-pool state (``lab.user_pools``)."""
