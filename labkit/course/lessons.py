@@ -19,7 +19,7 @@ class Lesson:
     title: str
     minutes: int
     learn: str
-    part: str       # "start", "user pools", "identity pools", "hosted ui" or "security"
+    part: str       # "start", "user pools", "identity pools", "hosted ui", "security" or "operations"
 
 
 #: The course, in order. Minutes are estimates for a first pass including the exercises, made from
@@ -45,6 +45,8 @@ LESSONS: tuple[Lesson, ...] = (
            "which token a route takes; groups, custom scopes, field rules; revocation", "security"),
     Lesson("11", "Common mistakes: exploit, then fix", 45,
            "forged tokens, CloudGoat's chain, takeovers, leaks; each fixed, then audited", "security"),
+    Lesson("12", "Running Cognito: cost, migration, monitoring and alternatives", 35,
+           "the bill by plan, bulk import, a CloudTrail-shaped log, the exit plan, alternatives", "operations"),
 )
 
 

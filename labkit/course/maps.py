@@ -14,7 +14,7 @@ from .lessons import LESSONS, total_minutes
 __all__ = ["course_map", "cognito_map"]
 
 
-_COLOURS = {"start": "#e8e8e8", "user pools": "#d6e9f8", "identity pools": "#fde2c8", "hosted ui": "#e3f4e1", "security": "#f8d6d6",
+_COLOURS = {"start": "#e8e8e8", "user pools": "#d6e9f8", "identity pools": "#fde2c8", "hosted ui": "#e3f4e1", "security": "#f8d6d6", "operations": "#fff3c4",
             "app": "#eeeeee", "api": "#e3f4e1", "aws": "#f3e5f5"}
 
 
@@ -62,7 +62,8 @@ def _course_map_text() -> str:
     pools, identity = _numbers(_runs("user pools")), _numbers(_runs("identity pools"))
     lines += ["", f"  00 starts; {pools} are about user pools (who are you?); {identity} about identity pools",
               f"  (what may you do in AWS?); 08 signs users in through the hosted UI, OAuth 2.0 and",
-              f"  Google; 10 puts both behind an API's checks; 11 breaks and fixes both.",
+              f"  Google; 10 puts both behind an API's checks; 11 breaks and fixes both; 12 runs them",
+              f"  (cost, migration, monitoring, the way out).",
               f"  About {hours} in all."]
     return "\n".join(lines)
 
@@ -104,7 +105,8 @@ def course_map() -> Diagram:
     for a, b in zip(xs, xs[1:]):
         _arrow(ax, (a + w + 0.01, y + h / 2), (b - 0.01, y + h / 2))
     spans = {"user pools": "User pools: who are you?  (sign-in, MFA, JWTs)",
-             "identity pools": "Identity pools", "hosted ui": "Hosted UI, OAuth", "security": "Security"}
+             "identity pools": "Identity pools", "hosted ui": "Hosted UI, OAuth", "security": "Security",
+             "operations": "Operations"}
     for part, label, idx in ((p, l, run) for p, l in spans.items() for run in _runs(p)):
         if len(idx) == 1:
             label = label.split(":")[0]          # one lesson's box is too narrow for the long label

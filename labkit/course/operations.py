@@ -117,7 +117,7 @@ def exit_inventory(lab, idp, pool_id: str, username: str) -> Table:
     answers = json.dumps([listed, detail, groups], default=str)
     names = {a["Name"] for a in listed.get("Attributes", [])}
     has_password = (pool_id, username) in state.srp_verifiers
-    totp = state.totp.get((pool_id, username))
+    totp = state.totp.get((pool_id, username)) or state.totp.get(("pending", pool_id, username))
 
     def shown(*keys: str) -> str:
         return "yes" if any(f'"{key}"' in answers for key in keys) else "no"
@@ -170,10 +170,11 @@ def _client(lab, user_agent: str, address: dict):
     return client
 
 
-def day_of_traffic(lab, pool, *, users: int = 24, seed: int = 12, password: str = "Shop-Pass-2026") -> Traffic:
+def day_of_traffic(lab, pool, *, users: int = 12, seed: int = 12, password: str = "Shop-Pass-2026") -> Traffic:
     """A working day on the lab clock in ``pool`` (a :class:`~labkit.course.userpool.UserPoolSetup`):
     ``users`` customers signing in from their phones (a few typos among them), a brute-force run on
-    one account from one address around 11:00, and a username enumeration from another around 15:00.
+    one account from one address at 11:00 (30 guesses), and a username enumeration from another at
+    15:00 (23 names, 3 of them real).
     Every request goes through the lab, so ``lab.cloudtrail`` records it all."""
     from botocore.exceptions import ClientError
 
@@ -189,21 +190,21 @@ def day_of_traffic(lab, pool, *, users: int = 24, seed: int = 12, password: str 
     plan: list[tuple[float, str, str, str, str]] = []      # (seconds after start, ip, agent, user, password)
     for i, name in enumerate(names):
         ip, agent = f"192.0.2.{10 + i}", "ShopApp/3.1 (iOS 18)" if i % 2 else "ShopApp/3.1 (Android 15)"
-        for _ in range(rng.randint(1, 3)):
+        for _ in range(rng.randint(1, 2)):
             at = rng.uniform(0, 11 * 3600)
-            if rng.random() < 0.12:                               # a typo, then the right password
+            if rng.random() < 0.2:                                # a typo, then the right password
                 plan.append((at, ip, agent, name, password[:-1]))
                 at += 20
             plan.append((at, ip, agent, name, password))
     target, brute_ip = names[3], "198.51.100.23"
-    guesses = 40
+    guesses = 30
     for n in range(guesses):
-        plan.append((3 * 3600 + 12 * n, brute_ip, "python-requests/2.32", target, f"Summer{2000 + n}!"))
+        plan.append((3 * 3600 + 15 * n, brute_ip, "python-requests/2.32", target, f"Summer{2000 + n}!"))
     enum_ip = "203.0.113.77"
-    probes = list(WORDLIST) + rng.sample(names, 4)
+    probes = list(WORDLIST[:20]) + rng.sample(names, 3)
     rng.shuffle(probes)
     for n, name in enumerate(probes):
-        plan.append((7 * 3600 + 6 * n, enum_ip, "curl/8.5.0", name, "Winter2026!"))
+        plan.append((7 * 3600 + 8 * n, enum_ip, "curl/8.5.0", name, "Winter2026!"))
     plan.sort(key=lambda item: item[0])
     address = {"ip": ""}
     clients = {agent: _client(lab, agent, address) for agent in sorted({item[2] for item in plan})}
