@@ -513,6 +513,39 @@ def test_a_reused_password_does_not_burn_the_reset_code(lab):
     idp.confirm_forgot_password(ClientId=client_id, Username="alice", ConfirmationCode=code, Password="Fresh-Pass-4")
 
 
+def test_a_new_password_required_answer_is_checked_against_the_history(lab):
+    """RespondToAuthChallenge and AdminRespondToAuthChallenge NEW_PASSWORD_REQUIRED list
+    PasswordHistoryPolicyViolationException among their errors (API reference; botocore's model names
+    exactly five operations: these two, ChangePassword, ConfirmForgotPassword, AdminSetUserPassword).
+    An administrator resets alice to a temporary password; her answer may not be a recent password,
+    and the refusal leaves the challenge open for another answer."""
+    idp, pool_id, client_id = _pool_with_history(lab, 2)
+    idp.update_user_pool_client(UserPoolId=pool_id, ClientId=client_id,
+                                ExplicitAuthFlows=["ALLOW_USER_PASSWORD_AUTH", "ALLOW_ADMIN_USER_PASSWORD_AUTH"])
+    for admin in (False, True):
+        idp.admin_set_user_password(UserPoolId=pool_id, Username="alice", Password=f"Temporary-{admin}-9",
+                                    Permanent=False)
+        auth = {"USERNAME": "alice", "PASSWORD": f"Temporary-{admin}-9"}
+        if admin:
+            start = idp.admin_initiate_auth(UserPoolId=pool_id, ClientId=client_id,
+                                            AuthFlow="ADMIN_USER_PASSWORD_AUTH", AuthParameters=auth)
+            respond = lambda session, new: idp.admin_respond_to_auth_challenge(     # noqa: E731
+                UserPoolId=pool_id, ClientId=client_id, ChallengeName="NEW_PASSWORD_REQUIRED", Session=session,
+                ChallengeResponses={"USERNAME": "alice", "NEW_PASSWORD": new})
+        else:
+            start = idp.initiate_auth(ClientId=client_id, AuthFlow="USER_PASSWORD_AUTH", AuthParameters=auth)
+            respond = lambda session, new: idp.respond_to_auth_challenge(            # noqa: E731
+                ClientId=client_id, ChallengeName="NEW_PASSWORD_REQUIRED", Session=session,
+                ChallengeResponses={"USERNAME": "alice", "NEW_PASSWORD": new})
+        assert start["ChallengeName"] == "NEW_PASSWORD_REQUIRED"
+        reused = "First-Pass-1" if not admin else "Fresh-False-5"     # the permanent one before the reset
+        with pytest.raises(ClientError) as excinfo:
+            respond(start["Session"], reused)
+        assert _error(excinfo)[0] == "PasswordHistoryPolicyViolationException"
+        result = respond(start["Session"], f"Fresh-{admin}-5")
+        assert "AccessToken" in result["AuthenticationResult"]
+
+
 def test_codes_are_not_offered_to_a_user_with_mfa_active(lab):
     """MFA optional, the user has TOTP on: a code as first factor would skip it, so only the password
     (then SOFTWARE_TOKEN_MFA) is offered (Amplify's passwordless guide: "If a user has MFA configured,

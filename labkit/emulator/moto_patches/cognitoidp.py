@@ -7,7 +7,8 @@ What they change, and why (each line is a lesson raw moto would get wrong):
   password against the verifier, so moto's own ``user.password != old`` checks keep working.
 - The sign-in, sign-up, recovery, MFA, revocation, ChangePassword and DeleteUser actions are answered by
   :mod:`labkit.emulator.user_pools.flows` (real SRP, codes, TOTP, lifetimes, lockout, PreventUserExistenceErrors,
-  ExplicitAuthFlows, SECRET_HASH). ``RevokeToken`` and ``DeleteUser``, which moto lacks, are added.
+  ExplicitAuthFlows, SECRET_HASH). ``RevokeToken``, ``DeleteUser`` and ``GetTokensFromRefreshToken``
+  (with refresh-token rotation, :mod:`labkit.emulator.user_pools.rotation`), which moto lacks, are added.
 - Every other action that takes an ``AccessToken`` first gets Cognito's checks: signature,
   expiry on the lab clock, revocation.
 - Feature plans (``UserPoolTier``, :mod:`labkit.emulator.user_pools.plans`), choice-based sign-in
@@ -388,6 +389,9 @@ def _install_actions(lab) -> None:
     def revoke_token(self, p, b):
         return flows.revoke_token(_state, b, p)
 
+    def get_tokens_from_refresh_token(self, p, b):
+        return flows.get_tokens_from_refresh_token(_state, b, p)
+
     def global_sign_out(self, p, b):
         record = flows.check_access_token(_state, b, p.get("AccessToken"))
         flows.sign_out_everywhere(_state, record.pool_id, record.username)
@@ -554,7 +558,8 @@ def _install_actions(lab) -> None:
         "confirm_sign_up": confirm_sign_up, "resend_confirmation_code": resend_confirmation_code,
         "forgot_password": forgot_password, "confirm_forgot_password": confirm_forgot_password,
         "associate_software_token": associate_software_token, "verify_software_token": verify_software_token,
-        "revoke_token": revoke_token, "global_sign_out": global_sign_out,
+        "revoke_token": revoke_token, "get_tokens_from_refresh_token": get_tokens_from_refresh_token,
+        "global_sign_out": global_sign_out,
         "admin_user_global_sign_out": admin_user_global_sign_out, "admin_create_user": admin_create_user,
         "create_user_pool_client": create_user_pool_client, "update_user_pool_client": update_user_pool_client,
         "delete_user": delete_user, "admin_delete_user": admin_delete_user, "change_password": change_password,

@@ -20,10 +20,10 @@ import pyotp
 from ...cognito import srp
 from ...cognito.passwords import SYMBOLS
 from ...cognito.lifetimes import range_problem, token_validity_seconds
-from ...cognito.names import AuthFlow, Challenge, ExplicitAuthFlow
+from ...cognito.names import AuthFlow, Challenge, ExplicitAuthFlow, FeaturePlan
 from ...cognito.session import secret_hash
 from .. import errors as E
-from . import attributes, email_quota, policy, triggers
+from . import attributes, email_quota, plans, policy, rotation, triggers
 from .state import (FORGOT_PASSWORD_CODE_TTL, SIGN_UP_CODE_TTL, AccessRecord, ChallengeSession,
                     CodeRecord, IdpState, RefreshRecord, SRPAttempt, TotpSecret)
 
@@ -447,7 +447,7 @@ def _issuer(state: IdpState, pool) -> str:
 
 def mint_tokens(state: IdpState, pool, client, user, refresh: RefreshRecord | None = None, *,
                 scopes: list[str] | None = None, nonce: str | None = None,
-                trigger_source: str | None = None) -> dict:
+                trigger_source: str | None = None, rotate: bool = False) -> dict:
     """Issue ID and access tokens (and a refresh token on sign-in), signed with the pool's key.
 
     ``scopes``: the OAuth scopes granted at the token endpoint (the access token's ``scope``
@@ -455,7 +455,9 @@ def mint_tokens(state: IdpState, pool, client, user, refresh: RefreshRecord | No
     authorize request carried, echoed in the ID token (OIDC). ``trigger_source`` is the pre token
     generation trigger's ``triggerSource`` (default: TokenGeneration_Authentication on sign-in,
     TokenGeneration_RefreshTokens with ``refresh``); a sign-in (no ``refresh``) runs the post
-    authentication trigger first.
+    authentication trigger first. ``rotate`` (with ``refresh``): refresh-token rotation, a new refresh
+    token in the same family (same ``origin_jti`` and ``auth_time``) that expires when the one it
+    replaces does (:mod:`.rotation`; the caller marks the old one rotated out).
     """
     source = trigger_source or ("TokenGeneration_RefreshTokens" if refresh is not None
                                 else "TokenGeneration_Authentication")
@@ -469,6 +471,10 @@ def mint_tokens(state: IdpState, pool, client, user, refresh: RefreshRecord | No
         refresh = RefreshRecord(pool.id, client.id, user.username, user.id, state.uuid(), now,
                                 now + token_validity_seconds(cfg, "RefreshToken"))
         state.refresh_tokens[new_refresh] = refresh
+    elif rotate:
+        new_refresh = state.opaque(96)
+        state.refresh_tokens[new_refresh] = RefreshRecord(pool.id, client.id, user.username, user.id,
+                                                          refresh.origin_jti, refresh.auth_time, refresh.expires_at)
     groups = _groups(user)
     access_ttl = token_validity_seconds(cfg, "AccessToken")
     event_id = state.uuid()
@@ -632,20 +638,50 @@ def change_password(state: IdpState, backend, params: dict) -> dict:
 
 
 def _refresh(state: IdpState, pool, client, params: dict) -> dict:
+    if rotation.enabled(client):
+        # Developer guide, "Refresh tokens": "You can't authenticate with REFRESH_TOKEN_AUTH in app
+        # clients with refresh token rotation enabled." (exception and wording: the lab's choice)
+        raise E.invalid_parameter("REFRESH_TOKEN_AUTH can't be used with this app client: refresh token "
+                                  "rotation is enabled. Refresh with GetTokensFromRefreshToken.")
     token = params.get("REFRESH_TOKEN")
     record = state.refresh_tokens.get(token)
     if record is None or record.client_id != client.id:
         raise E.not_authorized(E.INVALID_REFRESH_TOKEN)
     user = pool._get_user(record.username)
     check_secret_hash(client, params.get("USERNAME", record.username), params.get("SECRET_HASH"))
-    if record.origin_jti in state.revoked_origins or user is None or user.id != record.sub:
-        raise E.not_authorized(E.REFRESH_TOKEN_REVOKED)
-    if state.now() >= record.expires_at:
-        raise E.not_authorized(E.REFRESH_TOKEN_EXPIRED)
-    if not user.enabled:
-        raise E.not_authorized(E.USER_DISABLED)
+    problem = rotation.refresh_problem(state, pool, record)
+    if problem is not None:
+        raise problem
     result = mint_tokens(state, pool, client, user, refresh=record)
     return result
+
+
+def get_tokens_from_refresh_token(state: IdpState, backend, params: dict) -> dict:
+    """GetTokensFromRefreshToken: new ID and access tokens, and with rotation a new refresh token
+    (:mod:`.rotation` says what Cognito documents and what the lab chose).
+
+    Parameters (botocore's model): RefreshToken, ClientId (required); ClientSecret, DeviceKey,
+    ClientMetadata (passed to the pre token generation trigger, triggerSource
+    TokenGeneration_RefreshTokens). Answers ``{"AuthenticationResult": {...}}``.
+    """
+    pool, client = find_client(backend, params.get("ClientId"))
+    rotation.check_client_secret(client, params.get("ClientSecret"))
+    token = params.get("RefreshToken")
+    record = state.refresh_tokens.get(token) if isinstance(token, str) else None
+    if record is None or record.client_id != client.id:
+        raise E.not_authorized(E.INVALID_REFRESH_TOKEN)
+    problem = rotation.refresh_problem(state, pool, record)
+    if problem is not None:
+        raise problem
+    rotate = rotation.enabled(client)
+    if rotate:
+        # the pool may have moved to Lite since the client was configured
+        plans.require_plan(pool, FeaturePlan.ESSENTIALS, rotation.FEATURE)
+    user = pool._get_user(record.username)
+    result = mint_tokens(state, pool, client, user, refresh=record, rotate=rotate)
+    if rotate:
+        rotation.mark_rotated(state, record, client)
+    return {"AuthenticationResult": result["AuthenticationResult"]}
 
 
 # -- sign-in ----------------------------------------------------------------------------------

@@ -84,6 +84,10 @@ class RefreshRecord:
     origin_jti: str
     auth_time: int
     expires_at: float
+    # Refresh-token rotation (labkit.emulator.user_pools.rotation): when this token was rotated out
+    # (None: never), and until when it still works after that (RetryGracePeriodSeconds).
+    rotated_at: float | None = None
+    grace_until: float | None = None
 
 
 @dataclass
