@@ -48,7 +48,7 @@ LESSONS: tuple[Lesson, ...] = (
            "which token a route takes; groups, custom scopes, field rules; revocation", "security"),
     Lesson("11", "Common mistakes: exploit, then fix", 45,
            "forged tokens, CloudGoat's chain, takeovers, leaks; each fixed, then audited", "security"),
-    Lesson("12", "Running Cognito: cost, migration, monitoring and alternatives", 35,
+    Lesson("12", "Running Cognito: cost, migration, monitoring and alternatives", 40,
            "the bill by plan, bulk import, a CloudTrail-shaped log, the exit plan, alternatives", "operations"),
 )
 
