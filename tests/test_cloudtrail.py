@@ -140,3 +140,28 @@ def test_identity_pool_calls_are_recorded_too(lab):
     event = lab.cloudtrail.events[-1]
     assert (event["eventSource"], event["eventName"]) == ("cognito-identity.amazonaws.com", "CreateIdentityPool")
     assert event["requestParameters"]["identityPoolName"] == "photos"
+
+
+def test_client_credentials_token_requests_can_be_counted_from_the_log(lab):
+    """The developer guide's cost page counts M2M requests from CloudTrail: Token_POST events with
+    grant_type client_credentials (tracking-cost.html). The secret never reaches the log."""
+    import requests
+
+    idp = lab.client("cognito-idp")
+    pool_id = idp.create_user_pool(PoolName="api")["UserPool"]["Id"]
+    idp.create_user_pool_domain(Domain="api-auth", UserPoolId=pool_id)
+    idp.create_resource_server(UserPoolId=pool_id, Identifier="orders", Name="orders",
+                               Scopes=[{"ScopeName": "read", "ScopeDescription": "read"}])
+    client = idp.create_user_pool_client(UserPoolId=pool_id, ClientName="worker", GenerateSecret=True,
+                                         AllowedOAuthFlows=["client_credentials"], AllowedOAuthScopes=["orders/read"],
+                                         AllowedOAuthFlowsUserPoolClient=True)["UserPoolClient"]
+    for _ in range(3):
+        answer = requests.post(lab.domain_url("api-auth") + "/oauth2/token", timeout=10,
+                               data={"grant_type": "client_credentials", "client_id": client["ClientId"],
+                                     "client_secret": client["ClientSecret"]})
+        assert answer.status_code == 200
+    tokens = [e for e in lab.cloudtrail.lookup(event_name="Token_POST")
+              if e["additionalEventData"]["requestParameters"].get("grant_type") == ["client_credentials"]]
+    assert len(tokens) == 3
+    assert tokens[0]["additionalEventData"]["requestParameters"]["client_secret"] == [HIDDEN]
+    assert client["ClientSecret"] not in json.dumps(lab.cloudtrail.events)
