@@ -19,7 +19,7 @@ class Lesson:
     title: str
     minutes: int
     learn: str
-    part: str       # "start", "user pools", "identity pools", "hosted ui", "security" or "review"
+    part: str       # "start", "user pools", "identity pools", "hosted ui", "security", "operations" or "review"
 
 
 #: The course, in order. Minutes are estimates for a first pass including the exercises, made from
@@ -48,6 +48,8 @@ LESSONS: tuple[Lesson, ...] = (
            "which token a route takes; groups, custom scopes, field rules; revocation", "security"),
     Lesson("11", "Common mistakes: exploit, then fix", 45,
            "forged tokens, CloudGoat's chain, takeovers, leaks; each fixed, then audited", "security"),
+    Lesson("12", "Running Cognito: cost, migration, monitoring and alternatives", 40,
+           "the bill by plan, bulk import, a CloudTrail-shaped log, the exit plan, alternatives", "operations"),
     Lesson("13", "Interview preparation", 40,
            "interview questions, a mock round, designs", "review"),
 )

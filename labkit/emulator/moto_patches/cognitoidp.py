@@ -110,6 +110,11 @@ def check_internals() -> None:
     if not all(name in order for name in ("username", "user_pool_id", "password")) or not (
             order.index("username") < order.index("password") > order.index("user_pool_id")):
         raise MotoInternalsChanged("CognitoIdpUser.__init__ now sets password before username/user_pool_id")
+    # The user import jobs write their per-line results through moto's CloudWatch Logs backend.
+    from moto.logs import models as logs_models
+    require(logs_models, "logs_backends")
+    require(logs_models.LogsBackend, "create_log_group", "create_log_stream", "put_log_events")
+    require_assigned(logs_models.LogsBackend, "groups")
     for status in ("UNCONFIRMED", "CONFIRMED", "FORCE_CHANGE_PASSWORD", "RESET_REQUIRED"):
         if status not in models.UserStatus.__members__:
             raise MotoInternalsChanged(f"moto's UserStatus lost {status}")
@@ -495,6 +500,27 @@ def _install_actions(lab) -> None:
         federation.provider_group(flows.find_pool(b, p.get("UserPoolId")), p.get("ProviderName"))
         return result
 
+    # Bulk import from a CSV file (labkit.emulator.user_pools.imports), which moto lacks.
+    from ..user_pools import imports
+
+    def get_csv_header(self, p, b):
+        return imports.get_csv_header(_state, b, p)
+
+    def create_user_import_job(self, p, b):
+        return imports.create_user_import_job(_state, b, p)
+
+    def start_user_import_job(self, p, b):
+        return imports.start_user_import_job(_state, b, p)
+
+    def stop_user_import_job(self, p, b):
+        return imports.stop_user_import_job(_state, b, p)
+
+    def describe_user_import_job(self, p, b):
+        return imports.describe_user_import_job(_state, b, p)
+
+    def list_user_import_jobs(self, p, b):
+        return imports.list_user_import_jobs(_state, b, p)
+
     def get_user(self, p, b):
         flows.check_access_token(_state, b, p.get("AccessToken"))
         return attribute_updates.readable_user(_state, b, p, _passthrough(originals["get_user"], self))
@@ -526,6 +552,9 @@ def _install_actions(lab) -> None:
         "complete_web_authn_registration": complete_web_authn_registration,
         "list_web_authn_credentials": list_web_authn_credentials, "get_user_auth_factors": get_user_auth_factors,
         "delete_web_authn_credential": delete_web_authn_credential,
+        "get_csv_header": get_csv_header, "create_user_import_job": create_user_import_job,
+        "start_user_import_job": start_user_import_job, "stop_user_import_job": stop_user_import_job,
+        "describe_user_import_job": describe_user_import_job, "list_user_import_jobs": list_user_import_jobs,
     }
     for name, handler in handlers.items():
         _patcher.replace(R, name, _make_action(handler), must_exist=False)
@@ -633,6 +662,15 @@ def _domain_hook(request):
     return hosted_ui.handle(_state, _backend(_state.lab), request)
 
 
+def _import_upload_hook(request):
+    """The user import jobs' pre-signed URLs (``PUT /_import/<job id>?…``), served on the lab's port."""
+    if not request.path.startswith("/_import/"):
+        return None
+    from ..user_pools import imports
+
+    return imports.upload_answer(_state, request)
+
+
 def _moto_well_known_route(request, full_url, headers):
     """Stands in for moto's static-key routes: the same answer as the hook, never moto's key."""
     from urllib.parse import unquote, urlparse
@@ -688,6 +726,38 @@ def _keep_creation_only_settings(models) -> None:
     _patcher.replace(models.CognitoIdpUserPool, "update_extended_config", update_extended_config)
 
 
+# -- who a request is about (lab.cloudtrail records the sub, never the user name) ---------------
+def sub_for_request(params: dict, action: str) -> str | None:
+    """The ``sub`` of the user a cognito-idp request names (Username, AuthParameters.USERNAME,
+    ChallengeResponses.USERNAME or an AccessToken's ``sub``), if that user exists; else None."""
+    if _state is None or not isinstance(params, dict):
+        return None
+    try:
+        token = params.get("AccessToken")
+        if isinstance(token, str) and token.count(".") == 2:
+            import base64
+
+            payload = token.split(".")[1]
+            claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+            return claims.get("sub") if isinstance(claims, dict) else None
+        username = params.get("Username")
+        for holder in ("AuthParameters", "ChallengeResponses"):
+            if username is None and isinstance(params.get(holder), dict):
+                username = params[holder].get("USERNAME")
+        if not isinstance(username, str) or not username:
+            return None
+        backend = _backend(_state.lab)
+        pool = backend.user_pools.get(params.get("UserPoolId") or "")
+        if pool is None and isinstance(params.get("ClientId"), str):
+            pool = next((p for p in backend.user_pools.values() if params["ClientId"] in p.clients), None)
+        if pool is None:
+            return None
+        user = pool._get_user(username)
+        return user.attribute_lookup.get("sub") if user is not None else None
+    except Exception:        # a request the lab will refuse anyway: nothing to say about its user
+        return None
+
+
 # -- install / uninstall -----------------------------------------------------------------------
 def install(lab) -> "IdpState":
     """Patch moto for ``lab``; return the lab's user-pool state (``lab.user_pools``)."""
@@ -705,6 +775,7 @@ def install(lab) -> "IdpState":
     _install_actions(lab)
     lab.add_request_hook(_well_known_hook)
     lab.add_request_hook(_domain_hook)
+    lab.add_request_hook(_import_upload_hook)
     return _state
 
 

@@ -807,11 +807,24 @@ def _password_sign_in(state: IdpState, pool, client, params: dict) -> dict:
         raise _unknown_user(client)
     if state.is_locked(pool.id, user.username):
         raise E.not_authorized(E.PASSWORD_ATTEMPTS_EXCEEDED)
+    check_reset_without_password(state, pool, client, user)
     triggers.pre_authentication(state, pool, client, user)
     if not password_matches(state, pool, user, password):
         state.record_failure(pool.id, user.username)
         raise E.not_authorized(E.INCORRECT_CREDENTIALS)
     return after_password(state, pool, client, user)
+
+
+def check_reset_without_password(state: IdpState, pool, client, user) -> None:
+    """A RESET_REQUIRED user with no password (imported from a CSV file, or migrated through
+    ForgotPassword) cannot sign in with any password: "Amazon Cognito returns NotAuthorizedException
+    when PreventUserExistenceErrors is enabled. Otherwise, it returns PasswordResetRequiredException"
+    (developer guide, "Requiring imported users to reset their passwords")."""
+    if _status(user) != "RESET_REQUIRED" or (pool.id, user.username) in state.srp_verifiers:
+        return
+    if _puee_enabled(client):
+        raise E.not_authorized(E.INCORRECT_CREDENTIALS)
+    raise E.CognitoError("PasswordResetRequiredException", "Password reset required for the user")
 
 
 def srp_a_checked(srp_a: str) -> str:
@@ -849,6 +862,7 @@ def _srp_start(state: IdpState, pool, client, params: dict) -> dict:
                                      rng=state.lab.rng)
         return {"ChallengeName": Challenge.PASSWORD_VERIFIER,
                 "ChallengeParameters": decoy.challenge_parameters(secret_block)}
+    check_reset_without_password(state, pool, client, user)
     triggers.pre_authentication(state, pool, client, user)
     salt, verifier, _ = state.srp_verifiers.get((pool.id, user.username), (None, None, None))
     if salt is None:

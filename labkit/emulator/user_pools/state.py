@@ -185,6 +185,8 @@ class IdpState:
     sign_up_sessions: dict[str, SignUpSession] = field(default_factory=dict)
     passkeys: dict[tuple[str, str], list[Passkey]] = field(default_factory=dict)        # (pool, user's sub)
     passkey_registrations: dict[tuple[str, str], PasskeyRegistration] = field(default_factory=dict)
+    # user import jobs by job id (labkit.emulator.user_pools.imports.ImportJob)
+    import_jobs: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         # From the seed without drawing on the lab's generator (so every other seeded value stays
