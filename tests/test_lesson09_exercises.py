@@ -42,10 +42,16 @@ def test_9_3_passkeys_are_not_on_lite_and_plus_is_not_the_cheapest(lesson09):
     assert "passkey_bill" in lesson09.fails(PRICE, passkey_bill=ignoring_free_tier)
 
 
-def test_9_4_the_client_flags_are_not_the_door(lesson09):
+def test_9_4_the_door_is_the_user_not_the_policy(lesson09):
+    """On AWS PASSWORD stays in the pool's first factors (the CDK refuses password: false); a user
+    without a password is the door. Source: API_AdminSetUserPassword.html (a password can't be removed)."""
     assert "passed" in lesson09.check(DOOR)
-    after = copy.deepcopy(lesson09.namespace["after"])
-    after["Policies"]["SignInPolicy"]["AllowedFirstAuthFactors"] = ["PASSWORD", "EMAIL_OTP", "SMS_OTP", "WEB_AUTHN"]
-    assert "PASSWORD is still a first factor" in lesson09.fails(DOOR, after=after)
-    after["Policies"]["SignInPolicy"]["AllowedFirstAuthFactors"] = ["EMAIL_OTP"]
-    assert "Codes and passkeys must keep working" in lesson09.fails(DOOR, after=after)
+    assert "she has a password" in lesson09.fails(DOOR, ZOE="leo")
+    idp, pool_id = lesson09.namespace["idp"], lesson09.namespace["pool_id"]
+    idp.update_user_pool(UserPoolId=pool_id, AutoVerifiedAttributes=["email"], Policies={
+        "SignInPolicy": {"AllowedFirstAuthFactors": ["EMAIL_OTP", "SMS_OTP", "WEB_AUTHN"]}})
+    try:
+        assert "leave the policy alone" in lesson09.fails(DOOR)
+    finally:
+        idp.update_user_pool(UserPoolId=pool_id, AutoVerifiedAttributes=["email"], Policies={
+            "SignInPolicy": {"AllowedFirstAuthFactors": ["PASSWORD", "EMAIL_OTP", "SMS_OTP", "WEB_AUTHN"]}})

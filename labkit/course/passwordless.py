@@ -43,7 +43,9 @@ def _message_note(kind: str) -> str:
     entry = costs.pricing()["messages"][kind]
     if entry["per_message"] == 0:
         return "nothing"
-    return {"email": "one email (Amazon SES rates; 50 a day on Cognito's default sender)",
+    # Email MFA needs the pool's Amazon SES sender, not Cognito's default one (developer guide,
+    # cognito-user-pool-settings-advanced-security-email-mfa.html); email sign-in codes are sent the same way.
+    return {"email": "one email (your Amazon SES sender, SES rates)",
             "sms": "one SMS (SNS / End User Messaging rates, by country)"}[kind]
 
 
