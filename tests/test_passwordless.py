@@ -602,3 +602,40 @@ def test_email_sign_in_codes_count_toward_the_default_senders_daily_quota(lab):
         pool.start(PREFERRED_CHALLENGE="EMAIL_OTP")
     assert _error(excinfo)[0] == "LimitExceededException"
     assert pool.start(PREFERRED_CHALLENGE="SMS_OTP")["ChallengeName"] == "SMS_OTP"     # texts are not emails
+
+
+# -- AdminCreateUser without a password ------------------------------------------------------------------
+def test_admin_create_user_without_a_password_in_a_passwordless_pool_makes_a_passwordless_user(lab):
+    """AdminCreateUser TemporaryPassword: "If you don't specify a value, Amazon Cognito generates one
+    for you unless you have passwordless options active for your user pool." The invitation has no
+    password; the user signs in with an emailed code and has no password to try."""
+    pool = make_pool(lab)
+    created = pool.idp.admin_create_user(UserPoolId=pool.pool_id, Username="zoe",
+                                         DesiredDeliveryMediums=["EMAIL"], UserAttributes=[
+                                             {"Name": "email", "Value": "zoe@example.com"}])["User"]
+    assert created["UserStatus"] == "CONFIRMED"          # lab's choice: AWS documents FORCE_CHANGE_PASSWORD only with a password
+    invitation = lab.inbox("zoe@example.com").latest
+    assert "zoe" in invitation.text and "password" not in invitation.text.lower()
+    asked = pool.start("zoe", PREFERRED_CHALLENGE="PASSWORD", PASSWORD="Guess-1234!")
+    assert asked["ChallengeName"] == "SELECT_CHALLENGE" and asked["AvailableChallenges"] == ["EMAIL_OTP"]
+    sent = pool.start("zoe", PREFERRED_CHALLENGE="EMAIL_OTP")
+    code = lab.inbox("zoe@example.com").latest.code
+    result = pool.idp.respond_to_auth_challenge(
+        ClientId=pool.client_id, ChallengeName="EMAIL_OTP", Session=sent["Session"],
+        ChallengeResponses={"USERNAME": "zoe", "EMAIL_OTP_CODE": code})
+    assert "AccessToken" in result["AuthenticationResult"]
+
+
+def test_admin_create_user_keeps_a_temporary_password_when_given_or_when_the_pool_needs_one(lab):
+    """With TemporaryPassword, or in a pool without passwordless sign-in, the user has a password
+    and is FORCE_CHANGE_PASSWORD, as before."""
+    pool = make_pool(lab)
+    given = pool.idp.admin_create_user(UserPoolId=pool.pool_id, Username="yan", TemporaryPassword="Temp-Passw0rd!",
+                                       MessageAction="SUPPRESS")["User"]
+    assert given["UserStatus"] == "FORCE_CHANGE_PASSWORD"
+    plain = make_pool(lab, factors=("PASSWORD",))
+    made = plain.idp.admin_create_user(UserPoolId=plain.pool_id, Username="xia", DesiredDeliveryMediums=["EMAIL"],
+                                       UserAttributes=[{"Name": "email", "Value": "xia@example.com"}])["User"]
+    assert made["UserStatus"] == "FORCE_CHANGE_PASSWORD"
+    invitation = lab.inbox("xia@example.com").latest
+    assert invitation.code and invitation.code in invitation.text     # the temporary password Cognito made

@@ -405,8 +405,11 @@ def _install_actions(lab) -> None:
         if p.get("MessageAction") == "RESEND":
             return flows.resend_invitation(_state, pool, p)
         p["UserAttributes"] = attribute_updates.check_admin_create_user(b, pool, p)   # declared attributes only
+        # "If you don't specify a value, Amazon Cognito generates one for you unless you have
+        # passwordless options active for your user pool" (AdminCreateUser TemporaryPassword).
+        passwordless_user = not p.get("TemporaryPassword") and passwordless.offers_passwordless(pool)
         if not p.get("TemporaryPassword"):
-            p["TemporaryPassword"] = flows.temporary_password(_state, pool)   # Cognito makes one up
+            p["TemporaryPassword"] = flows.temporary_password(_state, pool)   # moto needs one in any case
         self.body = json.dumps(p)
         if triggers.configured(pool, "PreSignUp") is not None:
             if pool._get_user(p.get("Username")) is not None:
@@ -415,7 +418,11 @@ def _install_actions(lab) -> None:
             triggers.pre_sign_up(_state, pool, "PreSignUp_AdminCreateUser", p.get("Username"),
                                  triggers._attribute_map(p["UserAttributes"]) or {})
         result = _passthrough(originals["admin_create_user"], self)
-        flows.after_admin_create_user(_state, pool, pool._get_user(p.get("Username")), p)
+        user = pool._get_user(p.get("Username"))
+        if passwordless_user and user is not None:
+            result["User"] = flows.make_passwordless(_state, pool, user)
+            p["TemporaryPassword"] = None
+        flows.after_admin_create_user(_state, pool, user, p)
         return result
 
     def create_user_pool_client(self, p, b):

@@ -412,15 +412,32 @@ def resend_invitation(state: IdpState, pool, params) -> dict:
     return {"User": user.to_json(extended=True)}
 
 
+def make_passwordless(state: IdpState, pool, user) -> dict:
+    """An AdminCreateUser user in a pool with passwordless sign-in and no TemporaryPassword: no
+    password at all (one-time codes or a passkey only). The docs say a user *with* a password is
+    FORCE_CHANGE_PASSWORD; the status of one without is not documented: the lab's choice is
+    CONFIRMED, as for a passwordless SignUp once confirmed. Returns the user's JSON."""
+    user.password = None
+    user.status = "CONFIRMED"
+    state.srp_verifiers.pop((pool.id, user.username), None)
+    return user.to_json(extended=True)
+
+
 def _send_invitation(state: IdpState, pool, user, params) -> None:
     mediums = params.get("DesiredDeliveryMediums") or ["SMS"]    # Cognito's default is SMS
     template = ((pool.extended_config.get("AdminCreateUserConfig") or {}).get("InviteMessageTemplate") or {})
     password = params.get("TemporaryPassword")
+    # "This template must include the {####} temporary password placeholder if you are creating
+    # users with passwords. If your users don't have passwords, you can omit the placeholder."
+    default = ("Your username is {username} and temporary password is {####}. " if password
+               else "Your username is {username}. ")
     for medium, attribute, key in (("EMAIL", "email", "EmailMessage"), ("SMS", "phone_number", "SMSMessage")):
         destination = user.attribute_lookup.get(attribute)
         if medium in mediums and destination:
-            text = (template.get(key) or "Your username is {username} and temporary password is {####}. ")
-            text = text.replace("{username}", params.get("Username", user.username)).replace("{####}", password)
+            text = template.get(key) or default
+            if not password and "{####}" in text:     # lab's choice: no "temporary password is ." line
+                text = default
+            text = text.replace("{username}", params.get("Username", user.username)).replace("{####}", password or "")
             triggers.deliver(state, pool, user, source="CustomMessage_AdminCreateUser", to=destination,
                              channel=medium, kind="invitation", text=text, code=password,
                              username=params.get("Username", user.username))
@@ -431,7 +448,8 @@ def after_admin_create_user(state: IdpState, pool, user, params) -> None:
     unless MessageAction is SUPPRESS."""
     if user is None:
         return
-    state.temporary_passwords[(pool.id, user.username)] = state.now()
+    if params.get("TemporaryPassword"):
+        state.temporary_passwords[(pool.id, user.username)] = state.now()
     if params.get("MessageAction") != "SUPPRESS":
         _send_invitation(state, pool, user, params)
 
