@@ -57,7 +57,9 @@ def _audit(args, parser) -> int:
         for pool_id in args.pool:
             reports.append(audit_user_pool(client("cognito-idp"), pool_id))
         for pool_id in args.identity_pool:
-            reports.append(audit_identity_pool(client("cognito-identity"), client("iam"), pool_id))
+            # With cognito-idp too: a role rule on an attribute is checked against the pool's clients.
+            reports.append(audit_identity_pool(client("cognito-identity"), client("iam"), pool_id,
+                                               idp=client("cognito-idp")))
     except (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError) as exc:
         print(f"python -m labkit audit: {exc}", file=sys.stderr)
         return 2

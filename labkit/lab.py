@@ -29,6 +29,7 @@ from .inbox import Inbox, Mailroom, Message
 
 if TYPE_CHECKING:
     from .cognito.jwt import CognitoVerifier
+    from .emulator.cloudtrail import CloudTrail
     from .emulator.identity_pools import IdentityPools
     from .emulator.lambdas import FunctionLogs, LambdaRunner
     from .emulator.social_provider import SocialProvider
@@ -98,6 +99,8 @@ class Lab:
         self._server = None
         self._thread: threading.Thread | None = None
         self._request_hooks: list[RequestHook] = []
+        self._observers: list = []
+        self._cloudtrail = None
         self._on_stop: list[Callable[[], None]] = []
         self._services: Any = None   # the emulator's per-service state (moto_patches.Services)
         self.endpoint_url: str | None = None
@@ -128,6 +131,11 @@ class Lab:
             self._saved_no_proxy = _bypass_proxies_for_loopback()
             self.add_request_hook(validation.request_hook)     # first: AWS checks a request first
             self._services = moto_patches.install_all(self)
+            from .emulator.cloudtrail import CloudTrail
+            from .emulator.moto_patches import cognitoidp as idp_patches
+
+            self._cloudtrail = CloudTrail(self, idp_patches.sub_for_request)
+            self._observers = [self._cloudtrail.observe]
             try:
                 context = None
                 if self.https:
@@ -135,7 +143,8 @@ class Lab:
 
                     self._tls = make_local_ca()
                     context = self._tls.server_context()
-                server = make_lab_server(self._requested_port, lambda: self._request_hooks, context)
+                server = make_lab_server(self._requested_port, lambda: self._request_hooks, context,
+                                         observers=lambda: self._observers)
             except BaseException as exc:
                 # Leave the process as it was: moto unpatched and empty, NO_PROXY as the user had it.
                 moto_patches.uninstall_all()
@@ -179,6 +188,7 @@ class Lab:
             self._server = None
             self._thread = None
             self._request_hooks.clear()
+            self._observers = []
             moto_patches.uninstall_all()
             _reset_moto(None)
             self._services = None
@@ -260,6 +270,13 @@ class Lab:
         lockouts, signing keys): :class:`labkit.emulator.user_pools.state.IdpState`."""
         self._require_running()
         return self._services.get("cognitoidp")
+
+    @property
+    def cloudtrail(self) -> "CloudTrail":
+        """Every Cognito call this lab answered, as CloudTrail-shaped events (secrets redacted):
+        :class:`labkit.emulator.cloudtrail.CloudTrail` (``.events``, ``.lookup(...)``)."""
+        self._require_running()
+        return self._cloudtrail
 
     @property
     def identity_pools(self) -> "IdentityPools":

@@ -240,7 +240,8 @@ def test_each_identity_pool_check_finds_its_weakness(lab, check, severity, kwarg
 
 
 def test_every_identity_pool_check_id_is_exercised():
-    assert {case[0] for case in IDENTITY_UNSAFE} == set(IDENTITY_POOL_CHECKS)
+    # role-rule-on-user-attribute needs a user pool and its clients: its own tests, below.
+    assert {case[0] for case in IDENTITY_UNSAFE} | {"role-rule-on-user-attribute"} == set(IDENTITY_POOL_CHECKS)
 
 
 # -- the command line ------------------------------------------------------------------------------
@@ -256,3 +257,65 @@ def test_the_command_line_exits_non_zero_on_a_high_finding(lab, capsys):
     assert json.loads(capsys.readouterr().out)[0]["counts"]["high"] == 0
     assert labkit_main(["audit", "--pool", "us-east-1_Missing", *common]) == 2
     assert "ResourceNotFoundException" in capsys.readouterr().err
+
+
+# -- role mapping rules on user attributes (CloudGoat's custom:access) ------------------------------
+def _role_rule_findings(app, with_idp=True):
+    lab = app.lab
+    report = audit_identity_pool(lab.client("cognito-identity"), lab.client("iam"), app.ids.id,
+                                 idp=lab.client("cognito-idp") if with_idp else None)
+    return [f for f in report.findings if f.check == "role-rule-on-user-attribute"], report
+
+
+def test_a_role_rule_on_a_user_writable_attribute_is_high_until_roles_come_from_groups(lab):
+    """CloudGoat's mapping (custom:access equals admin -> admin role) with a client that writes
+    custom:access: high, naming the client. Closing WriteAttributes leaves it medium (a value written
+    before stays; lesson 11 shows it); a Token mapping from groups clears it."""
+    from labkit.course import mistakes as M
+    app = M.cloudgoat_app(lab)
+    found, report = _role_rule_findings(app)
+    assert [f.severity for f in found] == ["high"], report.text()
+    assert "custom:access" in found[0].detail and "portal" in found[0].detail
+    assert {c.split(":")[1] for c in report.calls} <= {
+        "DescribeIdentityPool", "GetIdentityPoolRoles", "GetRole", "ListRolePolicies", "GetRolePolicy",
+        "ListAttachedRolePolicies", "GetPolicy", "GetPolicyVersion", "DescribeUserPool",
+        "ListUserPoolClients", "DescribeUserPoolClient"}
+
+    M.set_write_attributes(app, ["email", "name"])
+    found, report = _role_rule_findings(app)
+    assert [f.severity for f in found] == ["medium"], report.text()
+    assert "stays" in found[0].detail
+
+    M.map_roles_by_group(app)
+    found, report = _role_rule_findings(app)
+    assert found == [], report.text()
+
+
+def test_without_the_user_pool_client_a_role_rule_on_an_attribute_is_medium(lab):
+    from labkit.course import mistakes as M
+    app = M.cloudgoat_app(lab)
+    found, report = _role_rule_findings(app, with_idp=False)
+    assert [f.severity for f in found] == ["medium"], report.text()
+    assert "idp=" in found[0].detail
+
+
+def test_a_role_rule_on_cognito_groups_is_not_flagged(lab):
+    from labkit.course import mistakes as M
+    app = M.cloudgoat_app(lab)
+    ci = lab.client("cognito-identity")
+    roles = ci.get_identity_pool_roles(IdentityPoolId=app.ids.id)["Roles"]
+    ci.set_identity_pool_roles(IdentityPoolId=app.ids.id, Roles=roles, RoleMappings={
+        app.ids.role_mapping_key: {"Type": "Rules", "AmbiguousRoleResolution": "AuthenticatedRole",
+                                   "RulesConfiguration": {"Rules": [{
+                                       "Claim": "cognito:groups", "MatchType": "Contains",
+                                       "Value": "admins", "RoleARN": app.admin_role}]}}})
+    found, report = _role_rule_findings(app)
+    assert found == [], report.text()
+
+
+def test_the_command_line_reads_role_rules_with_the_user_pool(lab, capsys):
+    from labkit.course import mistakes as M
+    app = M.cloudgoat_app(lab)
+    assert labkit_main(["audit", "--identity-pool", app.ids.id, "--endpoint-url", lab.endpoint_url,
+                        "--region", lab.region]) == 1
+    assert "role-rule-on-user-attribute" in capsys.readouterr().out

@@ -2,7 +2,8 @@
 
 The hosted UI's pages are plain HTML that works without JavaScript; this checks that a real
 browser — its own cookie jar, redirects, form submission — completes the authorization code flow
-with PKCE, with the user pool's own sign-in and with "Sign in with Google" (the lab's local IdP).
+with PKCE, with the user pool's own sign-in, a sign-up confirmed with the emailed code, and with
+"Sign in with Google" (the lab's local IdP).
 
 Chromium is not a Python package. In CI (``.ci/run`` sets ``LABKIT_REQUIRE_BROWSER=1`` and
 installs Debian's ``chromium`` and ``chromium-driver``) a missing browser fails the suite; on a
@@ -73,7 +74,7 @@ def app():
 def pool(app):
     with Lab(seed=31) as lab:
         idp = lab.client("cognito-idp")
-        pool_id = idp.create_user_pool(PoolName="browser")["UserPool"]["Id"]
+        pool_id = idp.create_user_pool(PoolName="browser", AutoVerifiedAttributes=["email"])["UserPool"]["Id"]
         idp.create_user_pool_domain(UserPoolId=pool_id, Domain="browser-app")
         google = lab.social_provider("Google")
         google.add_user("carol@gmail.com", "carol-at-google", name="Carol")
@@ -151,3 +152,23 @@ def test_chromium_signs_in_with_the_labs_google(driver, pool):
     claims = pool["lab"].verifier(pool["pool_id"], pool["client_id"], token_use="id").verify(tokens["id_token"])
     assert claims["cognito:username"].startswith("Google_") and claims["name"] == "Carol"
     assert claims["identities"][0]["providerName"] == "Google"
+
+
+def test_chromium_signs_up_and_confirms_with_the_emailed_code(driver, pool):
+    """"Sign up" on the sign-in page → the sign-up form → the confirmation page → the code from the
+    lab's inbox → back at the app with a code that buys the new user's tokens."""
+    from selenium.webdriver.common.by import By
+
+    driver.delete_all_cookies()
+    driver.get(pool["authorize"])
+    driver.find_element(By.ID, "sign-up").click()
+    assert "/_domain/browser-app/signup?" in driver.current_url and "code_challenge=" in driver.current_url
+    driver.find_element(By.ID, "username").send_keys("dave")
+    driver.find_element(By.ID, "requiredAttributes-email").send_keys("dave@example.com")
+    driver.find_element(By.ID, "password").send_keys("Correct-Horse-10")
+    driver.find_element(By.NAME, "signUpButton").click()
+    driver.find_element(By.ID, "code").send_keys(pool["lab"].inbox("dave@example.com").latest.code)
+    driver.find_element(By.NAME, "confirm").click()
+    tokens = _redeem(pool, _code_at_callback(driver, pool))
+    claims = pool["lab"].verifier(pool["pool_id"], pool["client_id"], token_use="id").verify(tokens["id_token"])
+    assert claims["cognito:username"] == "dave" and claims["email_verified"] is True

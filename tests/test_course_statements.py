@@ -59,6 +59,19 @@ def test_06_states_the_trust_policy_rule_and_the_guest_scope_down():
     assert not re.search(r"IAM refuses a trust policy[^.]*without an `?aud`? condition", text)
 
 
+def test_09_closes_the_password_door_in_the_users_not_the_pool_policy():
+    """A password can't be removed from a user (API_AdminSetUserPassword: create a new user without
+    one); AWS's CDK refuses a sign-in policy without PASSWORD ("The password authentication cannot
+    be disabled", AuthFlow example: "password authentication must be enabled"). The lesson no longer
+    teaches leaving PASSWORD out of AllowedFirstAuthFactors as the fix."""
+    text = markdown("09")
+    assert "API_AdminSetUserPassword.html" in text and "aws-cdk-lib.aws_cognito.AuthFlow.html" in text
+    assert "PASSWORD` staying in the policy" in text
+    flat = text.replace("\n", " ")
+    assert "close the door in the pool's sign-in policy" not in flat
+    assert "there is no call that deletes it" not in flat
+
+
 @pytest.mark.parametrize("number", ["01", "06"])
 def test_credentials_are_never_dumped_raw(number):
     """Lessons show temporary credentials redacted (course.show_credentials), never SecretKey or

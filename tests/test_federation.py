@@ -255,3 +255,71 @@ def test_a_saml_provider_is_stored_but_not_run(fed):
         SupportedIdentityProviders=["Corp"])
     page = HostedUIBrowser().open(fed.authorize_url(identity_provider="Corp"))
     assert isinstance(page, HostedUIPage) and page.status == 400 and "SAML" in " ".join(page.errors)
+
+
+# -- Lambda triggers on federated sign-in ---------------------------------------------------------
+FEDERATION_RECORDER = """
+import json
+def handler(event, context):
+    print('EVENT ' + json.dumps(event))
+    if event["triggerSource"] == "PreSignUp_ExternalProvider" and event["request"]["userAttributes"].get(
+            "email", "").endswith("@blocked.example"):
+        raise Exception("This address may not sign up")
+    return event
+"""
+
+
+def _trigger_events(lab, name):
+    import json
+
+    return [json.loads(line.message[6:]) for line in lab.lambda_logs(name) if line.message.startswith("EVENT ")]
+
+
+def test_the_first_federated_sign_in_runs_pre_sign_up_and_post_confirmation(fed):
+    """"Lambda triggers for federated users" (developer guide, Customizing user pool workflows with
+    Lambda triggers): the first sign-in runs pre sign-up (PreSignUp_ExternalProvider, with the mapped
+    attributes) and post confirmation (PostConfirmation_ConfirmSignUp); later sign-ins run pre
+    authentication (PreAuthentication_Authentication) instead."""
+    from labkit.course.triggers import deploy_function
+
+    arn = deploy_function(fed.lab, FEDERATION_RECORDER, name="federation-recorder")
+    fed.idp.update_user_pool(UserPoolId=fed.pool_id, LambdaConfig={
+        "PreSignUp": arn, "PostConfirmation": arn, "PreAuthentication": arn})
+    assert isinstance(fed.sign_in(), AppRedirect)
+    assert isinstance(fed.sign_in(), AppRedirect)
+    events = _trigger_events(fed.lab, "federation-recorder")
+    username = f"Google_{fed.bob.sub}"
+    assert [(e["triggerSource"], e["userName"]) for e in events] == [
+        ("PreSignUp_ExternalProvider", username), ("PostConfirmation_ConfirmSignUp", username),
+        ("PreAuthentication_Authentication", username)]
+    assert events[0]["request"]["userAttributes"]["email"] == "bob@gmail.com"
+    assert events[0]["callerContext"]["clientId"] == fed.web["ClientId"]
+
+
+def test_a_pre_sign_up_trigger_can_refuse_a_federated_user(fed):
+    """A pre sign-up trigger that raises refuses the first sign-in: nobody is created, and the app
+    hears it at its redirect_uri (error=invalid_request, error_description "PreSignUp failed with
+    error …", the trigger error's wording)."""
+    from labkit.course.triggers import deploy_function
+
+    fed.google.add_user("eve@blocked.example", "eve-at-google", name="Eve")
+    arn = deploy_function(fed.lab, FEDERATION_RECORDER, name="federation-gate")
+    fed.idp.update_user_pool(UserPoolId=fed.pool_id, LambdaConfig={"PreSignUp": arn})
+    back = fed.sign_in(email="eve@blocked.example", password="eve-at-google")
+    assert isinstance(back, AppRedirect) and back.params["error"] == "invalid_request"
+    assert back.params["error_description"] == "PreSignUp failed with error This address may not sign up."
+    assert back.params["state"] == "st-9"
+    assert fed.idp.list_users(UserPoolId=fed.pool_id)["Users"] == []
+
+
+def test_each_identity_provider_has_a_group_its_users_join(fed):
+    """"Amazon Cognito creates a user group for each OIDC, SAML, and social identity provider … in the
+    format [user pool ID]_[IdP name] … Each unique automatically-generated IdP user profile is
+    automatically added to this group" (developer guide, "Adding groups to a user pool")."""
+    group = f"{fed.pool_id}_Google"
+    assert group in [g["GroupName"] for g in fed.idp.list_groups(UserPoolId=fed.pool_id)["Groups"]]
+    tokens = fed.redeem(fed.sign_in().params["code"]).json()
+    claims = fed.lab.verifier(fed.pool_id, fed.web["ClientId"], token_use="id").verify(tokens["id_token"])
+    assert claims["cognito:groups"] == [group]
+    members = fed.idp.list_users_in_group(UserPoolId=fed.pool_id, GroupName=group)["Users"]
+    assert [m["Username"] for m in members] == [f"Google_{fed.bob.sub}"]

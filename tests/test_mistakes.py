@@ -38,7 +38,7 @@ def test_each_forgery_is_refused_by_the_safe_api_and_accepted_by_the_variant_bui
     assert battery.row("wrong client").stopped_by == "client"
     assert battery.row("another pool").stopped_by == "issuer"
     assert {battery.row(k).stopped_by for k in ("alg none", "tampered payload", "jku injection")} == {"signature"}
-    assert "every other variant" in str(battery) and "skip_signature" in str(battery.matrix())
+    assert "every other" in str(battery) and "skip_signature" in str(battery.matrix())
 
 
 def test_stopped_by_names_no_check_for_a_good_token(lab):

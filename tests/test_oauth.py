@@ -147,7 +147,7 @@ def test_deleting_the_domain_takes_its_endpoints_away(oauth):
 
 def test_client_oauth_settings_are_checked(oauth):
     """CreateUserPoolClient: client_credentials alone and only with a secret (InvalidOAuthFlowException),
-    scopes must exist (ScopeDoesNotExistException), callback URLs HTTPS except localhost."""
+    scopes must exist (ScopeDoesNotExistException), callback URLs HTTPS except loopback (localhost, 127.0.0.1, [::1])."""
     server = oauth.idp.describe_resource_server(UserPoolId=oauth.pool_id, Identifier=API)["ResourceServer"]
     assert [scope["ScopeName"] for scope in server["Scopes"]] == ["read", "write"]
 

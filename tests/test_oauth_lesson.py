@@ -95,7 +95,9 @@ def test_without_pkce_an_intercepted_code_buys_tokens_and_with_pkce_it_does_not(
 @pytest.mark.parametrize("url, verdict", [
     ("https://app.example.com/callback", "ok"),
     ("http://localhost:3000/callback", "ok"),
-    ("http://127.0.0.1:8080/cb", "HTTPS"),      # the API reference names http://localhost only
+    ("http://127.0.0.1:8080/cb", "ok"),         # the API reference: localhost, 127.0.0.1 and [::1]
+    ("http://[::1]:8080/cb", "ok"),
+    ("http://127.0.0.2/cb", "HTTPS"),           # only those three loopback names
     ("myapp://callback", "ok"),                 # "App callback URLs such as myapp://example are also supported"
     ("http://app.example.com/callback", "HTTPS"),
     ("https://*.example.com/callback", "wildcard"),
@@ -107,7 +109,7 @@ def test_without_pkce_an_intercepted_code_buys_tokens_and_with_pkce_it_does_not(
 def test_callback_url_verdicts(url, verdict):
     """Cognito's CallbackURLs rules (absolute, no fragment, HTTPS except loopback), exact matching
     (a wildcard never matches), and the app's own open-redirect mistake. HTTPS is required except for
-    http://localhost; app schemes (myapp://) are allowed (API reference, CreateUserPoolClient)."""
+    http://localhost, http://127.0.0.1 and http://[::1]; app schemes (myapp://) are allowed (API reference, CreateUserPoolClient)."""
     found = oauth_flows.callback_url_verdicts([url])[url]
     assert (found == "ok") if verdict == "ok" else (verdict in found)
 

@@ -355,6 +355,17 @@ def test_unknown_users_get_a_choice_that_looks_real_and_never_succeeds(lab):
     assert _error(excinfo)[0] == "CodeMismatchException"      # as for a real user's wrong code
 
 
+def test_two_labs_with_the_same_seed_give_an_unknown_user_the_same_choice():
+    """A notebook run twice (Lab(seed=…)) shows the same decoy selection; another seed, another one."""
+    def selections(seed):
+        with Lab(seed=seed) as lab:
+            pool = make_pool(lab)
+            return [pool.start(f"nobody{i}@example.com")["AvailableChallenges"] for i in range(12)]
+    first = selections(9)
+    assert selections(9) == first
+    assert selections(10) != first
+
+
 def test_legacy_clients_say_the_user_does_not_exist(lab):
     """PreventUserExistenceErrors LEGACY: UserNotFoundException."""
     pool = make_pool(lab, puee="LEGACY")
@@ -513,6 +524,39 @@ def test_a_reused_password_does_not_burn_the_reset_code(lab):
     idp.confirm_forgot_password(ClientId=client_id, Username="alice", ConfirmationCode=code, Password="Fresh-Pass-4")
 
 
+def test_a_new_password_required_answer_is_checked_against_the_history(lab):
+    """RespondToAuthChallenge and AdminRespondToAuthChallenge NEW_PASSWORD_REQUIRED list
+    PasswordHistoryPolicyViolationException among their errors (API reference; botocore's model names
+    exactly five operations: these two, ChangePassword, ConfirmForgotPassword, AdminSetUserPassword).
+    An administrator resets alice to a temporary password; her answer may not be a recent password,
+    and the refusal leaves the challenge open for another answer."""
+    idp, pool_id, client_id = _pool_with_history(lab, 2)
+    idp.update_user_pool_client(UserPoolId=pool_id, ClientId=client_id,
+                                ExplicitAuthFlows=["ALLOW_USER_PASSWORD_AUTH", "ALLOW_ADMIN_USER_PASSWORD_AUTH"])
+    for admin in (False, True):
+        idp.admin_set_user_password(UserPoolId=pool_id, Username="alice", Password=f"Temporary-{admin}-9",
+                                    Permanent=False)
+        auth = {"USERNAME": "alice", "PASSWORD": f"Temporary-{admin}-9"}
+        if admin:
+            start = idp.admin_initiate_auth(UserPoolId=pool_id, ClientId=client_id,
+                                            AuthFlow="ADMIN_USER_PASSWORD_AUTH", AuthParameters=auth)
+            respond = lambda session, new: idp.admin_respond_to_auth_challenge(     # noqa: E731
+                UserPoolId=pool_id, ClientId=client_id, ChallengeName="NEW_PASSWORD_REQUIRED", Session=session,
+                ChallengeResponses={"USERNAME": "alice", "NEW_PASSWORD": new})
+        else:
+            start = idp.initiate_auth(ClientId=client_id, AuthFlow="USER_PASSWORD_AUTH", AuthParameters=auth)
+            respond = lambda session, new: idp.respond_to_auth_challenge(            # noqa: E731
+                ClientId=client_id, ChallengeName="NEW_PASSWORD_REQUIRED", Session=session,
+                ChallengeResponses={"USERNAME": "alice", "NEW_PASSWORD": new})
+        assert start["ChallengeName"] == "NEW_PASSWORD_REQUIRED"
+        reused = "First-Pass-1" if not admin else "Fresh-False-5"     # the permanent one before the reset
+        with pytest.raises(ClientError) as excinfo:
+            respond(start["Session"], reused)
+        assert _error(excinfo)[0] == "PasswordHistoryPolicyViolationException"
+        result = respond(start["Session"], f"Fresh-{admin}-5")
+        assert "AccessToken" in result["AuthenticationResult"]
+
+
 def test_codes_are_not_offered_to_a_user_with_mfa_active(lab):
     """MFA optional, the user has TOTP on: a code as first factor would skip it, so only the password
     (then SOFTWARE_TOKEN_MFA) is offered (Amplify's passwordless guide: "If a user has MFA configured,
@@ -558,3 +602,40 @@ def test_email_sign_in_codes_count_toward_the_default_senders_daily_quota(lab):
         pool.start(PREFERRED_CHALLENGE="EMAIL_OTP")
     assert _error(excinfo)[0] == "LimitExceededException"
     assert pool.start(PREFERRED_CHALLENGE="SMS_OTP")["ChallengeName"] == "SMS_OTP"     # texts are not emails
+
+
+# -- AdminCreateUser without a password ------------------------------------------------------------------
+def test_admin_create_user_without_a_password_in_a_passwordless_pool_makes_a_passwordless_user(lab):
+    """AdminCreateUser TemporaryPassword: "If you don't specify a value, Amazon Cognito generates one
+    for you unless you have passwordless options active for your user pool." The invitation has no
+    password; the user signs in with an emailed code and has no password to try."""
+    pool = make_pool(lab)
+    created = pool.idp.admin_create_user(UserPoolId=pool.pool_id, Username="zoe",
+                                         DesiredDeliveryMediums=["EMAIL"], UserAttributes=[
+                                             {"Name": "email", "Value": "zoe@example.com"}])["User"]
+    assert created["UserStatus"] == "CONFIRMED"          # lab's choice: AWS documents FORCE_CHANGE_PASSWORD only with a password
+    invitation = lab.inbox("zoe@example.com").latest
+    assert "zoe" in invitation.text and "password" not in invitation.text.lower()
+    asked = pool.start("zoe", PREFERRED_CHALLENGE="PASSWORD", PASSWORD="Guess-1234!")
+    assert asked["ChallengeName"] == "SELECT_CHALLENGE" and asked["AvailableChallenges"] == ["EMAIL_OTP"]
+    sent = pool.start("zoe", PREFERRED_CHALLENGE="EMAIL_OTP")
+    code = lab.inbox("zoe@example.com").latest.code
+    result = pool.idp.respond_to_auth_challenge(
+        ClientId=pool.client_id, ChallengeName="EMAIL_OTP", Session=sent["Session"],
+        ChallengeResponses={"USERNAME": "zoe", "EMAIL_OTP_CODE": code})
+    assert "AccessToken" in result["AuthenticationResult"]
+
+
+def test_admin_create_user_keeps_a_temporary_password_when_given_or_when_the_pool_needs_one(lab):
+    """With TemporaryPassword, or in a pool without passwordless sign-in, the user has a password
+    and is FORCE_CHANGE_PASSWORD, as before."""
+    pool = make_pool(lab)
+    given = pool.idp.admin_create_user(UserPoolId=pool.pool_id, Username="yan", TemporaryPassword="Temp-Passw0rd!",
+                                       MessageAction="SUPPRESS")["User"]
+    assert given["UserStatus"] == "FORCE_CHANGE_PASSWORD"
+    plain = make_pool(lab, factors=("PASSWORD",))
+    made = plain.idp.admin_create_user(UserPoolId=plain.pool_id, Username="xia", DesiredDeliveryMediums=["EMAIL"],
+                                       UserAttributes=[{"Name": "email", "Value": "xia@example.com"}])["User"]
+    assert made["UserStatus"] == "FORCE_CHANGE_PASSWORD"
+    invitation = lab.inbox("xia@example.com").latest
+    assert invitation.code and invitation.code in invitation.text     # the temporary password Cognito made

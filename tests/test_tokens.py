@@ -469,9 +469,12 @@ def test_helpers_with_a_client_secret(cognito):
     with pytest.raises(ClientError, match="NotAuthorizedException"):
         cognito_session.sign_in_password(idp, cid, "alice", cognito.password)      # no SECRET_HASH
     session = cognito_session.sign_in_password(idp, cid, "alice", cognito.password, client_secret=secret)
-    with pytest.raises(ValueError, match="username="):
-        cognito_session.refresh(idp, cid, session["RefreshToken"], client_secret=secret)
-    fresh = cognito_session.refresh(idp, cid, session["RefreshToken"], client_secret=secret, username="alice")
+    with pytest.raises(ValueError, match="username="):    # REFRESH_TOKEN_AUTH's SECRET_HASH needs it
+        cognito_session.refresh(idp, cid, session["RefreshToken"], client_secret=secret, via="REFRESH_TOKEN_AUTH")
+    assert "AccessToken" in cognito_session.refresh(idp, cid, session["RefreshToken"], client_secret=secret,
+                                                    username="alice", via="REFRESH_TOKEN_AUTH")
+    # GetTokensFromRefreshToken (the default) takes the ClientSecret itself
+    fresh = cognito_session.refresh(idp, cid, session["RefreshToken"], client_secret=secret)
     assert CognitoVerifier.for_lab(cognito.lab, cognito.pool_id, cid).verify(fresh["AccessToken"])
     cognito_session.revoke(idp, cid, session["RefreshToken"], client_secret=secret)
     with pytest.raises(ClientError, match="NotAuthorizedException"):

@@ -740,9 +740,8 @@ def test_tokens_issued_after_the_clock_moved_work_at_cognito(lab, up):
 
 
 def test_an_action_the_lab_lacks_says_so_instead_of_crashing(lab, up):
-    """GetTokensFromRefreshToken (not in moto 5.2): a clear UnsupportedOperationException, not a 500."""
+    """AdminListDevices (not in moto 5.2, and the lab models no remembered devices): a clear
+    UnsupportedOperationException, not a 500."""
     up.add_user("zoe", PASSWORD)
-    tokens = up.sign_in("zoe", PASSWORD)
-    code, message = error_of(up.idp.get_tokens_from_refresh_token, ClientId=up.client_id,
-                             RefreshToken=tokens["RefreshToken"])
-    assert code == "UnsupportedOperationException" and "does not implement GetTokensFromRefreshToken" in message
+    code, message = error_of(up.idp.admin_list_devices, UserPoolId=up.pool_id, Username="zoe")
+    assert code == "UnsupportedOperationException" and "does not implement AdminListDevices" in message

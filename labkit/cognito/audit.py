@@ -70,7 +70,14 @@ IDENTITY_POOL_CHECKS: dict[str, str] = {
     "classic-flow": _GUIDE + "authentication-flow.html",
     "broad-role": _GUIDE + "identity-pools-security-best-practices.html",
     "trust-policy-conditions": _GUIDE + "identity-pools-security-best-practices.html",
+    "role-rule-on-user-attribute": _GUIDE + "role-based-access-control.html",
 }
+
+# ID-token claims a user cannot set: Cognito writes them (groups and roles only through admin calls).
+_CLAIMS_USERS_CANNOT_SET = frozenset({
+    "cognito:groups", "cognito:preferred_role", "cognito:roles", "sub", "iss", "aud", "amr",
+    "token_use", "auth_time", "email_verified", "phone_number_verified", "identities", "origin_jti",
+    "event_id", "cognito:username"})
 
 _READ_ONLY = re.compile(r"^(Describe|List|Get)[A-Z]")
 # Custom attributes whose names say an app decides access with them (CloudGoat's custom:access).
@@ -392,16 +399,28 @@ def _client_checks(report: AuditReport, client: dict, mutable_custom: list[str])
 
 
 # -- identity pools --------------------------------------------------------------------------------
-def audit_identity_pool(identity, iam, identity_pool_id: str) -> AuditReport:
+def audit_identity_pool(identity, iam, identity_pool_id: str, idp=None) -> AuditReport:
     """Audit an identity pool and its roles with ``identity`` (a ``cognito-identity`` client) and
     ``iam`` (an ``iam`` client). Calls DescribeIdentityPool, GetIdentityPoolRoles and IAM's
     GetRole, ListRolePolicies, GetRolePolicy, ListAttachedRolePolicies, GetPolicy, GetPolicyVersion.
+
+    With ``idp`` (a ``cognito-idp`` client), a role-mapping rule on a user-pool attribute is checked
+    against that pool's app clients (DescribeUserPool, ListUserPoolClients, DescribeUserPoolClient):
+    a rule on an attribute some client lets users write is high, otherwise medium.
     """
     report = AuditReport(target=identity_pool_id)
-    with _ReadOnlyGuard(report, [identity, iam]):
+    with _ReadOnlyGuard(report, [c for c in (identity, iam, idp) if c is not None]):
         pool = identity.describe_identity_pool(IdentityPoolId=identity_pool_id)
-        roles = identity.get_identity_pool_roles(IdentityPoolId=identity_pool_id).get("Roles") or {}
+        answer = identity.get_identity_pool_roles(IdentityPoolId=identity_pool_id)
+        roles = answer.get("Roles") or {}
         role_docs = {kind: _role_documents(iam, arn) for kind, arn in sorted(roles.items())}
+        writers = {}
+        for provider, mapping in sorted((answer.get("RoleMappings") or {}).items()):
+            user_pool_id = _user_pool_of(provider)
+            if idp is not None and user_pool_id and mapping.get("Type") == "Rules":
+                writers[provider] = _attribute_writers(idp, user_pool_id)
+    for provider, mapping in sorted((answer.get("RoleMappings") or {}).items()):
+        _role_rule_checks(report, provider, mapping, writers.get(provider))
     if pool.get("AllowUnauthenticatedIdentities"):
         report.add("guest-access", "medium", identity_pool_id,
                    "Guest (unauthenticated) identities get AWS credentials: anyone who knows the pool id.",
@@ -424,6 +443,60 @@ def audit_identity_pool(identity, iam, identity_pool_id: str) -> AuditReport:
                            "Grant only the actions the app uses, on the app's resources, with "
                            "${cognito-identity.amazonaws.com:sub} in the resource for per-user data.")
     return report.sort()
+
+
+def _user_pool_of(provider: str) -> str | None:
+    """``cognito-idp.<region>.amazonaws.com/<pool id>:<client id>`` → the pool id, else None."""
+    match = re.match(r"^cognito-idp\.[^/]+/([\w-]+_[0-9A-Za-z]+):", provider)
+    return match.group(1) if match else None
+
+
+def _attribute_writers(idp, user_pool_id: str) -> dict[str, list[str]]:
+    """Each attribute of the pool → the app clients through which a user can set it: its
+    WriteAttributes (all attributes when the client has none listed), and for an immutable
+    attribute only at sign-up, so only when self sign-up is open."""
+    pool = idp.describe_user_pool(UserPoolId=user_pool_id)["UserPool"]
+    self_sign_up = not (pool.get("AdminCreateUserConfig") or {}).get("AllowAdminCreateUserOnly", False)
+    mutable = {a["Name"]: a.get("Mutable", True) for a in pool.get("SchemaAttributes") or []}
+    writers: dict[str, list[str]] = {}
+    for summary in _pages(idp, "list_user_pool_clients", "UserPoolClients", "NextToken", "NextToken",
+                          UserPoolId=user_pool_id, MaxResults=60):
+        client = idp.describe_user_pool_client(UserPoolId=user_pool_id,
+                                               ClientId=summary["ClientId"])["UserPoolClient"]
+        write = client.get("WriteAttributes")
+        for name, is_mutable in mutable.items():
+            if (write is None or name in write) and (is_mutable or self_sign_up):
+                writers.setdefault(name, []).append(client.get("ClientName") or client["ClientId"])
+    return writers
+
+
+def _role_rule_checks(report: AuditReport, provider: str, mapping: dict,
+                      writers: dict[str, list[str]] | None) -> None:
+    """A Rules role mapping that picks a role from a claim users can set (CloudGoat's custom:access)."""
+    if mapping.get("Type") != "Rules" or not _user_pool_of(provider):
+        return
+    for rule in (mapping.get("RulesConfiguration") or {}).get("Rules") or []:
+        claim = rule.get("Claim", "")
+        if claim in _CLAIMS_USERS_CANNOT_SET:
+            continue
+        role = str(rule.get("RoleARN", "?")).rsplit("/", 1)[-1]
+        where = f"role mapping for {provider.split('/', 1)[-1]}"
+        fix = ("Decide roles from groups, which only admin calls change: give the group the role and use "
+               "a Token mapping (cognito:preferred_role), or a rule on cognito:groups.")
+        by = (writers or {}).get(claim)
+        if by:
+            report.add("role-rule-on-user-attribute", "high", where,
+                       f"A rule gives {role} when {claim} {rule.get('MatchType', '?')} "
+                       f"{rule.get('Value', '?')!r}, and users can set {claim} themselves through "
+                       f"app client {', '.join(by)} (UpdateUserAttributes or SignUp).", fix)
+        else:
+            report.add("role-rule-on-user-attribute", "medium", where,
+                       f"A rule gives {role} when {claim} {rule.get('MatchType', '?')} "
+                       f"{rule.get('Value', '?')!r}: a user attribute. "
+                       + ("No app client lets users write it now, but a value written while one did "
+                          "stays in the user's profile." if writers is not None else
+                          "Audit with the user pool client (idp=...) to see whether users can write it."),
+                       fix)
 
 
 def _role_documents(iam, role_arn: str):

@@ -2,9 +2,11 @@
 
 The hosted UI's sign-in page is plain HTML, so a browser without JavaScript can use it. This one
 keeps cookies (the hosted UI's session), follows the redirects that stay on the hosted UI, fills
-the sign-in form's ``username`` and ``password`` fields, and stops where the authorization server
-sends the browser back to the app (the ``redirect_uri``): that redirect carries the ``code`` (or,
-for ``response_type=token``, the tokens in the fragment) and the ``state``.
+the sign-in form's ``username`` and ``password`` fields (and the other forms: sign-up,
+confirmation, password reset, MFA), follows the pages' links (``follow("sign-up")``), and stops
+where the authorization server sends the browser back to the app (the ``redirect_uri``): that
+redirect carries the ``code`` (or, for ``response_type=token``, the tokens in the fragment) and
+the ``state``.
 
     >>> browser = HostedUIBrowser()                                  # doctest: +SKIP
     >>> page = browser.open(authorize_url)      # the sign-in page
@@ -55,6 +57,7 @@ class HostedUIPage:
     form_action: str | None = None
     fields: dict[str, str] = field(default_factory=dict)
     errors: list[str] = field(default_factory=list)        # texts of class="error" elements
+    links: dict[str, str] = field(default_factory=dict)     # id -> href of the page's links
 
     @property
     def has_sign_in_form(self) -> bool:
@@ -67,10 +70,13 @@ class _PageParser(HTMLParser):
         self.action: str | None = None
         self.fields: dict[str, str] = {}
         self.errors: list[str] = []
+        self.links: dict[str, str] = {}
         self._in_error = 0
 
     def handle_starttag(self, tag, attrs):
         attrs = dict(attrs)
+        if tag == "a" and attrs.get("id") and attrs.get("href"):
+            self.links[attrs["id"]] = attrs["href"]
         if tag == "form" and self.action is None:
             self.action = attrs.get("action") or ""
         elif tag == "input" and attrs.get("name") and attrs.get("type") != "submit":
@@ -134,6 +140,14 @@ class HostedUIBrowser:
         response = self.session.post(target, data=data, allow_redirects=False, verify=self.verify, timeout=30)
         return self._follow(response, target)
 
+    def follow(self, link_id: str) -> "HostedUIPage | AppRedirect":
+        """Open the current page's link ``link_id`` (``sign-up``, ``forgot-password``, ``sign-in``):
+        the hosted UI's links keep the authorize parameters."""
+        if self.page is None or link_id not in self.page.links:
+            raise HostedUIError(f"The current page has no link {link_id!r}.")
+        url = urljoin(self.page.url, self.page.links[link_id])
+        return self._follow(self.session.get(url, allow_redirects=False, verify=self.verify, timeout=30), url)
+
     def _follow(self, response, url: str):
         origin = _origin(url)
         for _ in range(MAX_REDIRECTS):
@@ -141,7 +155,7 @@ class HostedUIBrowser:
                 parser = _PageParser()
                 parser.feed(response.text)
                 self.page = HostedUIPage(url, response.status_code, response.text, parser.action, parser.fields,
-                                         [e.strip() for e in parser.errors if e.strip()])
+                                         [e.strip() for e in parser.errors if e.strip()], parser.links)
                 return self.page
             location = urljoin(url, response.headers["Location"])
             if _origin(location) != origin or not urlsplit(location).path.startswith(_domain_root(url)):

@@ -100,15 +100,32 @@ def sign_in_srp(idp_client: Any, user_pool_id: str, client_id: str, username: st
 
 
 def refresh(idp_client: Any, client_id: str, refresh_token: str, client_secret: str | None = None,
-            username: str | None = None) -> dict:
-    """InitiateAuth with REFRESH_TOKEN_AUTH; returns the new ``AuthenticationResult``.
+            username: str | None = None, *, via: str | None = None) -> dict:
+    """New ID and access tokens from a refresh token; returns the new ``AuthenticationResult``.
 
-    It holds a new ``AccessToken`` and ``IdToken``; Cognito sends no new ``RefreshToken`` (unless
-    refresh-token rotation is on): keep using the one you have. For a client with a secret, pass
-    ``username`` too: SECRET_HASH is computed over the user's Cognito *username* (for pools that
-    sign in by email, the ``username`` claim of the access token, i.e. the sub).
+    ``via``: ``"GetTokensFromRefreshToken"`` (the default when your boto3 knows that operation) or
+    ``"REFRESH_TOKEN_AUTH"`` (InitiateAuth, the older call). Both give a new ``AccessToken`` and
+    ``IdToken``. Without refresh-token rotation Cognito sends no new ``RefreshToken``: keep using the
+    one you have. With rotation on (the app client's ``RefreshTokenRotation``), only
+    GetTokensFromRefreshToken works: it also returns a new ``RefreshToken``, and the one you sent stops
+    working after the client's RetryGracePeriodSeconds (then ``RefreshTokenReuseException``). Store the
+    new one.
+
+    For a client with a secret, pass ``client_secret``; REFRESH_TOKEN_AUTH also needs ``username``:
+    SECRET_HASH is computed over the user's Cognito *username* (for pools that sign in by email, the
+    ``username`` claim of the access token, i.e. the sub).
     A revoked or expired refresh token raises ``NotAuthorizedException``.
     """
+    if via is None:
+        via = ("GetTokensFromRefreshToken" if hasattr(idp_client, "get_tokens_from_refresh_token")
+               else AuthFlow.REFRESH_TOKEN_AUTH)
+    if via == "GetTokensFromRefreshToken":
+        kwargs = {"ClientId": client_id, "RefreshToken": refresh_token}
+        if client_secret:
+            kwargs["ClientSecret"] = client_secret
+        return authentication_result(idp_client.get_tokens_from_refresh_token(**kwargs))
+    if via != AuthFlow.REFRESH_TOKEN_AUTH:
+        raise ValueError(f"via must be 'GetTokensFromRefreshToken' or 'REFRESH_TOKEN_AUTH', not {via!r}")
     if client_secret and not username:
         raise ValueError("a client with a secret needs SECRET_HASH: pass username= (the access "
                          "token's 'username' claim)")

@@ -19,7 +19,7 @@ class Lesson:
     title: str
     minutes: int
     learn: str
-    part: str       # "start", "user pools", "identity pools", "hosted ui" or "security"
+    part: str       # "start", "user pools", "identity pools", "hosted ui", "security", "operations" or "review"
 
 
 #: The course, in order. Minutes are estimates for a first pass including the exercises, made from
@@ -41,10 +41,17 @@ LESSONS: tuple[Lesson, ...] = (
            "your code in Cognito's flows: allow-lists, profiles, claims, migration, wallet sign-in", "user pools"),
     Lesson("08", "Hosted UI, OAuth 2.0 and social sign-in", 35,
            "the code flow with PKCE, client credentials, Sign in with Google, logout", "hosted ui"),
+    Lesson("09", "Passwordless and passkeys", 40,
+           "choice-based sign-in, email codes, passkeys vs phishing, feature plans and their price",
+           "user pools"),
     Lesson("10", "Securing an API: tokens, groups and scopes", 40,
            "which token a route takes; groups, custom scopes, field rules; revocation", "security"),
     Lesson("11", "Common mistakes: exploit, then fix", 45,
            "forged tokens, CloudGoat's chain, takeovers, leaks; each fixed, then audited", "security"),
+    Lesson("12", "Running Cognito: cost, migration, monitoring and alternatives", 40,
+           "the bill by plan, bulk import, a CloudTrail-shaped log, the exit plan, alternatives", "operations"),
+    Lesson("13", "Interview preparation", 40,
+           "interview questions, a mock round, designs", "review"),
 )
 
 

@@ -7,6 +7,7 @@ ASCII art as text (``print``, ``repr``, nbval).
 from __future__ import annotations
 
 import logging
+import textwrap
 
 from .display import Diagram
 from .lessons import LESSONS, total_minutes
@@ -14,7 +15,7 @@ from .lessons import LESSONS, total_minutes
 __all__ = ["course_map", "cognito_map"]
 
 
-_COLOURS = {"start": "#e8e8e8", "user pools": "#d6e9f8", "identity pools": "#fde2c8", "hosted ui": "#e3f4e1", "security": "#f8d6d6",
+_COLOURS = {"start": "#e8e8e8", "user pools": "#d6e9f8", "identity pools": "#fde2c8", "hosted ui": "#e3f4e1", "security": "#f8d6d6", "operations": "#fff3c4", "review": "#e6e0f8",
             "app": "#eeeeee", "api": "#e3f4e1", "aws": "#f3e5f5"}
 
 
@@ -55,14 +56,16 @@ def _arrow(ax, start, end, label=None, *, offset=(0, 0.12), style="-|>", colour=
 def _course_map_text() -> str:
     lines = ["Course map (minutes)", ""]
     width = max([31] + [len(lesson.title) for lesson in LESSONS])
-    for lesson in LESSONS:
-        lines.append(f"  {lesson.number}  {lesson.title:<{width}} {lesson.minutes:>3}  {lesson.learn}")
+    for lesson in LESSONS:       # what each teaches on its own line: the map stays within 100 columns
+        lines.append(f"  {lesson.number}  {lesson.title:<{width}} {lesson.minutes:>3}")
+        lines += textwrap.wrap(lesson.learn, 100, initial_indent=" " * 6, subsequent_indent=" " * 6)
     total = total_minutes()
     hours = f"{total // 60} h {total % 60:02d} min"       # "5 h 00 min": whole hours keep their minutes
     pools, identity = _numbers(_runs("user pools")), _numbers(_runs("identity pools"))
     lines += ["", f"  00 starts; {pools} are about user pools (who are you?); {identity} about identity pools",
               f"  (what may you do in AWS?); 08 signs users in through the hosted UI, OAuth 2.0 and",
-              f"  Google; 10 puts both behind an API's checks; 11 breaks and fixes both.",
+              f"  Google; 10 puts both behind an API's checks; 11 breaks and fixes both; 12 runs them",
+              f"  (cost, migration, monitoring, the way out); 13 rehearses it all for interviews.",
               f"  About {hours} in all."]
     return "\n".join(lines)
 
@@ -88,7 +91,6 @@ def _numbers(runs: list[list[int]]) -> str:
 
 def course_map() -> Diagram:
     """The lessons, in order, grouped by the part of Cognito they are about."""
-    import textwrap
 
     w, h, gap, y = 1.78, 1.45, 0.18, 0.75
     width, height = max(14.0, 0.4 + len(LESSONS) * (w + gap) - gap), 3.3
@@ -104,7 +106,8 @@ def course_map() -> Diagram:
     for a, b in zip(xs, xs[1:]):
         _arrow(ax, (a + w + 0.01, y + h / 2), (b - 0.01, y + h / 2))
     spans = {"user pools": "User pools: who are you?  (sign-in, MFA, JWTs)",
-             "identity pools": "Identity pools", "hosted ui": "Hosted UI, OAuth", "security": "Security"}
+             "identity pools": "Identity pools", "hosted ui": "Hosted UI, OAuth", "security": "Security",
+             "operations": "Operations", "review": "Review"}
     for part, label, idx in ((p, l, run) for p, l in spans.items() for run in _runs(p)):
         if len(idx) == 1:
             label = label.split(":")[0]          # one lesson's box is too narrow for the long label

@@ -91,7 +91,7 @@ class Episode(ShowsAsTable):
         verdict = f"GOAL REACHED: {self.goal}" if self.succeeded else f"goal not reached ({self.goal})"
         return Table(["", "step", "what happened"],
                      [["✓" if s.worked else "✗", s.step, s.detail] for s in self.steps],
-                     title=self.title, note=verdict, widths=[None, 34, 90])
+                     title=self.title, note=verdict, widths=[None, 34, 56])
 
 
 def _error(exc: ClientError) -> str:
@@ -252,14 +252,16 @@ class Battery(ShowsAsTable):
 
     def table(self) -> Table:
         return Table(
-            ["forgery", "safe API", "accepted by (200)", "every other variant",
-             "CognitoVerifier check that stops it"],
+            ["forgery", "safe API", "accepted by (200)", "every other",
+             "check that stops it"],
             [[r.forgery, r.statuses["safe"], ", ".join(r.accepted_by) or "-",
               "all 401" if all(s == 401 for n, s in r.statuses.items() if n not in r.accepted_by) else "MIXED",
               f"{r.stopped_by} ({r.error})"] for r in self.rows],
             title="The JWT battery: GET /hello with each forged token",
             note="Each broken variant has one verification mistake (labkit.course.api.VULNERABILITIES). "
-                 "skip_signature also believes RS256 tokens signed with the attacker's own key.")
+                 "skip_signature also believes RS256 tokens signed with the attacker's own key. The last "
+                 "column is the CognitoVerifier check (and error class) that refuses the forgery.",
+            widths=[None, None, 24, 11, 22])
 
     def matrix(self) -> Table:
         """Forgery × variant: the HTTP status of every call."""
@@ -590,7 +592,7 @@ def what_a_client_secret_allows(app: SecretClientApp) -> Table:
         ClientId=client_id, AuthFlow="USER_PASSWORD_AUTH",
         AuthParameters={"USERNAME": "alice", "PASSWORD": "Summer2024!", "SECRET_HASH": h("alice")["SecretHash"]}))
     return Table(["call", "client secret", "answer"], rows, title="What the extracted client secret changes",
-                 widths=[None, None, 80])
+                 widths=[None, None, 38])
 
 
 # -- 6. logout that only forgets --------------------------------------------------------------------
@@ -690,5 +692,6 @@ def audit_changes(before: dict[str, Any], after: dict[str, Any]) -> Table:
         left = [f.check + (" (high)" if f.severity == "high" else "") for f in later.findings]
         rows.append([name, len(report.findings), len(later.findings), ", ".join(fixed) or "-",
                      ", ".join(dict.fromkeys(left)) or "-"])
-    return Table(["pool", "findings before", "after", "fixed", "still found"], rows,
-                 title="The auditor, before and after the fixes", widths=[None, None, None, 50, 70])
+    # Narrow wrapped columns keep the table within 100 characters (a notebook's width).
+    return Table(["pool", "before", "after", "fixed", "still found"], rows,
+                 title="The auditor, before and after the fixes (findings)", widths=[None, None, None, 28, 36])

@@ -214,8 +214,9 @@ _REDIRECT_PARAMETERS = ("next", "redirect", "redirect_uri", "return", "returnto"
 def callback_url_verdicts(urls: list[str]) -> dict[str, str]:
     """For each candidate CallbackURL: ``"ok"``, or why it must not be registered.
 
-    Cognito refuses a non-absolute URL, a fragment, plain HTTP anywhere but http://localhost
-    (CreateUserPoolClient; app schemes such as myapp:// are fine), and compares redirect_uri exactly, so ``*`` is just a character
+    Cognito refuses a non-absolute URL, a fragment, plain HTTP anywhere but loopback (localhost,
+    127.0.0.1, [::1]) (CreateUserPoolClient; app schemes such as myapp:// are fine), and compares
+    redirect_uri exactly, so ``*`` is just a character
     that never matches a real host. Beyond what Cognito refuses, a callback that forwards the browser
     wherever a parameter says (``?next=…``) turns the app into an open redirect: the lab flags
     those too.

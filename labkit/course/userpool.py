@@ -80,9 +80,11 @@ class UserPoolSetup:
                                    self.client_secret, timestamp=timestamp or self.lab.clock.now(),
                                    rng=self.lab.rng, on_challenge="return")
 
-    def refresh(self, refresh_token: str, username: str | None = None) -> dict:
-        """REFRESH_TOKEN_AUTH: new ID and access tokens (see :func:`labkit.cognito.session.refresh`)."""
-        return session.refresh(self.idp, self.client_id, refresh_token, self.client_secret, username)
+    def refresh(self, refresh_token: str, username: str | None = None, *, via: str = "REFRESH_TOKEN_AUTH") -> dict:
+        """New ID and access tokens (see :func:`labkit.cognito.session.refresh`): REFRESH_TOKEN_AUTH, or
+        with ``via="GetTokensFromRefreshToken"`` the call that also works (and rotates the refresh
+        token) when the app client has refresh-token rotation on."""
+        return session.refresh(self.idp, self.client_id, refresh_token, self.client_secret, username, via=via)
 
 
 def create_user_pool(lab, name: str = "lab-pool", *, client_name: str = "web-app",

@@ -121,6 +121,9 @@ class LabRequest:
 
 
 RequestHook = Callable[[LabRequest], Any]
+#: Called with each request before the hooks; returns None, or ``finish(status, body)`` to be called
+#: with the answer once it is complete.
+RequestObserver = Callable[[LabRequest], Any]
 
 
 def _read_body(environ) -> "bytes | Any":
@@ -157,10 +160,12 @@ def _is_json_api_call(environ) -> bool:
 class LabWSGI:
     """Runs ``hooks()`` in order, then moto's own dispatcher; see the module doc for what it refuses."""
 
-    def __init__(self, hooks: Callable[[], list[RequestHook]]) -> None:
+    def __init__(self, hooks: Callable[[], list[RequestHook]],
+                 observers: Callable[[], list[RequestObserver]] | None = None) -> None:
         from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 
         self.hooks = hooks
+        self.observers = observers or (lambda: [])
         self.moto = DomainDispatcherApplication(create_backend_app)
 
     def __call__(self, environ, start_response):
@@ -190,6 +195,12 @@ class LabWSGI:
                                 "The details are in the lab's log (logging, logger 'labkit.emulator.server').",
                                 500)(environ, capture)
             body = b"".join(result)
+        for finish in environ.get("labkit.finishers", ()):
+            try:
+                finish(int(str(sent["status"]).split()[0]), body)
+            except Exception:      # a broken observer must not break the answer
+                log.exception("A request observer failed on %s %s", environ.get("REQUEST_METHOD"),
+                              environ.get("PATH_INFO"))
         start_response(sent["status"], sent["headers"])
         return [body]
 
@@ -203,6 +214,9 @@ class LabWSGI:
                 environ, start_response)
         environ["wsgi.input"] = io.BytesIO(body)
         request = LabRequest(environ, body)
+        # Observers (lab.cloudtrail) see the request before any hook and the answer after everything.
+        environ["labkit.finishers"] = [finish for observe in list(self.observers())
+                                       if (finish := observe(request)) is not None]
         for hook in list(self.hooks()):
             response = hook(request)
             if response is not None:   # a werkzeug Response: the hook answered the request
@@ -235,7 +249,8 @@ def _quiet_handler_class():
     return QuietRequestHandler
 
 
-def make_lab_server(port: int, hooks: Callable[[], list[RequestHook]], ssl_context=None):
+def make_lab_server(port: int, hooks: Callable[[], list[RequestHook]], ssl_context=None,
+                    observers: Callable[[], list[RequestObserver]] | None = None):
     """A threaded werkzeug server on 127.0.0.1:``port`` (0: any free port), not yet serving;
     HTTPS when ``ssl_context`` is given (see :mod:`labkit.emulator.tls`).
 
@@ -251,7 +266,7 @@ def make_lab_server(port: int, hooks: Callable[[], list[RequestHook]], ssl_conte
         sock.bind(("127.0.0.1", port))
         sock.listen(ThreadedWSGIServer.request_queue_size)
         # werkzeug serves a duplicate of the descriptor; ours is closed below either way.
-        server = make_server("127.0.0.1", port, LabWSGI(hooks), threaded=True,
+        server = make_server("127.0.0.1", port, LabWSGI(hooks, observers), threaded=True,
                              request_handler=_quiet_handler_class(), fd=sock.fileno(),
                              ssl_context=ssl_context)
     finally:

@@ -7,7 +7,8 @@ What they change, and why (each line is a lesson raw moto would get wrong):
   password against the verifier, so moto's own ``user.password != old`` checks keep working.
 - The sign-in, sign-up, recovery, MFA, revocation, ChangePassword and DeleteUser actions are answered by
   :mod:`labkit.emulator.user_pools.flows` (real SRP, codes, TOTP, lifetimes, lockout, PreventUserExistenceErrors,
-  ExplicitAuthFlows, SECRET_HASH). ``RevokeToken`` and ``DeleteUser``, which moto lacks, are added.
+  ExplicitAuthFlows, SECRET_HASH). ``RevokeToken``, ``DeleteUser`` and ``GetTokensFromRefreshToken``
+  (with refresh-token rotation, :mod:`labkit.emulator.user_pools.rotation`), which moto lacks, are added.
 - Every other action that takes an ``AccessToken`` first gets Cognito's checks: signature,
   expiry on the lab clock, revocation.
 - Feature plans (``UserPoolTier``, :mod:`labkit.emulator.user_pools.plans`), choice-based sign-in
@@ -74,8 +75,19 @@ def check_internals() -> None:
     require_assigned(models.CognitoIdpBackend, "user_pool_domains")
     require_assigned(models.CognitoIdpUserPoolDomain, "user_pool_id", "domain")
     require_assigned(models.CognitoResourceServer, "identifier", "scopes")
-    require(models, "cognitoidp_backends", "CognitoIdpUser", "CognitoIdpUserPool", "UserStatus")
+    require(models, "cognitoidp_backends", "CognitoIdpUser", "CognitoIdpUserPool", "UserStatus", "CognitoIdpGroup")
+    # federation.provider_group makes the IdP's group the way moto's create_group does
+    if list(inspect.signature(models.CognitoIdpGroup.__init__).parameters)[1:] != [
+            "user_pool_id", "group_name", "description", "role_arn", "precedence"]:
+        raise MotoInternalsChanged("CognitoIdpGroup's constructor changed")
+    require_assigned(models.CognitoIdpGroup, "users", "group_name", "precedence", "role_arn")
+    require_assigned(models.CognitoIdpUserPool, "groups")
     require(models.CognitoIdpBackend, "_validate_password", "sign_up", "admin_create_user", "admin_delete_user")
+    # labkit.emulator.user_pools.sign_up calls the backend's sign_up(client_id, username, password,
+    # attributes) -> (user, code delivery details) directly (the API and the hosted UI share it)
+    params = list(inspect.signature(models.CognitoIdpBackend.sign_up).parameters)
+    if params[1:] != ["client_id", "username", "password", "attributes"]:
+        raise MotoInternalsChanged(f"CognitoIdpBackend.sign_up now takes {params[1:]}")
     require(models, "jwk", "load_resource")
     require_assigned(models.CognitoIdpUserPool, "id", "clients", "users", "access_tokens", "id_tokens",
                      "refresh_tokens", "resource_servers", "mfa_config", "sms_mfa_config", "token_mfa_config", "json_web_key",
@@ -98,6 +110,11 @@ def check_internals() -> None:
     if not all(name in order for name in ("username", "user_pool_id", "password")) or not (
             order.index("username") < order.index("password") > order.index("user_pool_id")):
         raise MotoInternalsChanged("CognitoIdpUser.__init__ now sets password before username/user_pool_id")
+    # The user import jobs write their per-line results through moto's CloudWatch Logs backend.
+    from moto.logs import models as logs_models
+    require(logs_models, "logs_backends")
+    require(logs_models.LogsBackend, "create_log_group", "create_log_stream", "put_log_events")
+    require_assigned(logs_models.LogsBackend, "groups")
     for status in ("UNCONFIRMED", "CONFIRMED", "FORCE_CHANGE_PASSWORD", "RESET_REQUIRED"):
         if status not in models.UserStatus.__members__:
             raise MotoInternalsChanged(f"moto's UserStatus lost {status}")
@@ -230,8 +247,9 @@ def _validate_password(backend, user_pool_id: str, password) -> None:
 
 def _install_actions(lab) -> None:
     from .. import errors as E
-    from ..user_pools import (attribute_updates, attributes, custom_auth, email_quota, flows, passkeys, passwordless,
+    from ..user_pools import (attribute_updates, attributes, custom_auth, flows, passkeys, passwordless,
                               plans)
+    from ..user_pools import sign_up as sign_up_module
 
     _, responses = _moto()
     R = responses.CognitoIdpResponse
@@ -315,47 +333,8 @@ def _install_actions(lab) -> None:
         return passkeys.delete_credential(_state, b, p)
 
     def sign_up(self, p, b):
-        pool, client = flows.find_client(b, p.get("ClientId"))
-        flows.check_secret_hash(client, p.get("Username"), p.get("SecretHash"))
-        if (pool.extended_config.get("AdminCreateUserConfig") or {}).get("AllowAdminCreateUserOnly"):
-            raise E.not_authorized("SignUp is not permitted for this user pool")
-        # the schema and the app client's WriteAttributes decide which attributes a user may give
-        p["UserAttributes"] = attribute_updates.check_sign_up(b, pool, client, p)
-        passwordless_user = not p.get("Password")
-        if passwordless_user:
-            # A user without a password signs in with one-time codes only. moto needs one: it gets
-            # a throw-away that is forgotten (no verifier kept) as soon as the user exists.
-            passwordless.check_passwordless_sign_up(pool)
-            p["Password"] = flows.temporary_password(_state, pool)
-        if "email" in (pool.extended_config.get("AutoVerifiedAttributes") or []) and any(
-                a.get("Name") == "email" for a in p["UserAttributes"]):
-            email_quota.check(_state, pool)      # refused before the user exists
-        self.body = json.dumps(p)
-        flags = {}
-        if triggers.configured(pool, "PreSignUp") is not None:
-            # Cognito's own checks come first; then the trigger, before the user exists, so that a
-            # refused sign-up leaves nothing behind.
-            if p.get("Username") and pool._get_user(p.get("Username")) is not None:
-                raise E.CognitoError("UsernameExistsException", "User already exists")
-            _validator(b)(pool.id, p.get("Password"))
-            flags = triggers.pre_sign_up(_state, pool, "PreSignUp_SignUp", p.get("Username"),
-                                         triggers._attribute_map(p["UserAttributes"]) or {})
-        try:
-            _passthrough(originals["sign_up"], self)   # moto validates and stores the user
-        except E.CognitoError:
-            raise
-        except Exception as exc:      # moto's UsernameExistsException carries the bare username
-            if getattr(exc, "error_type", "") == "UsernameExistsException":
-                raise E.CognitoError("UsernameExistsException", "User already exists") from None
-            raise
-        user = pool._get_user(p.get("Username"))
-        if passwordless_user:
-            user.password = None
-        triggers.apply_sign_up_flags(user, flags)
-        result = flows.after_sign_up(_state, pool, client, user)
-        # a client with ALLOW_USER_AUTH gets a Session to pass on to ConfirmSignUp (SignUp reference)
-        session = passwordless.sign_up_session(_state, pool, client, user)
-        return {**result, "Session": session} if session else result
+        # one SignUp for the API and the hosted UI's /signup page (labkit.emulator.user_pools.sign_up)
+        return sign_up_module.sign_up(_state, b, p)
 
     def confirm_sign_up(self, p, b):
         result = flows.confirm_sign_up(_state, b, p)
@@ -382,6 +361,9 @@ def _install_actions(lab) -> None:
 
     def revoke_token(self, p, b):
         return flows.revoke_token(_state, b, p)
+
+    def get_tokens_from_refresh_token(self, p, b):
+        return flows.get_tokens_from_refresh_token(_state, b, p)
 
     def global_sign_out(self, p, b):
         record = flows.check_access_token(_state, b, p.get("AccessToken"))
@@ -423,8 +405,11 @@ def _install_actions(lab) -> None:
         if p.get("MessageAction") == "RESEND":
             return flows.resend_invitation(_state, pool, p)
         p["UserAttributes"] = attribute_updates.check_admin_create_user(b, pool, p)   # declared attributes only
+        # "If you don't specify a value, Amazon Cognito generates one for you unless you have
+        # passwordless options active for your user pool" (AdminCreateUser TemporaryPassword).
+        passwordless_user = not p.get("TemporaryPassword") and passwordless.offers_passwordless(pool)
         if not p.get("TemporaryPassword"):
-            p["TemporaryPassword"] = flows.temporary_password(_state, pool)   # Cognito makes one up
+            p["TemporaryPassword"] = flows.temporary_password(_state, pool)   # moto needs one in any case
         self.body = json.dumps(p)
         if triggers.configured(pool, "PreSignUp") is not None:
             if pool._get_user(p.get("Username")) is not None:
@@ -433,7 +418,11 @@ def _install_actions(lab) -> None:
             triggers.pre_sign_up(_state, pool, "PreSignUp_AdminCreateUser", p.get("Username"),
                                  triggers._attribute_map(p["UserAttributes"]) or {})
         result = _passthrough(originals["admin_create_user"], self)
-        flows.after_admin_create_user(_state, pool, pool._get_user(p.get("Username")), p)
+        user = pool._get_user(p.get("Username"))
+        if passwordless_user and user is not None:
+            result["User"] = flows.make_passwordless(_state, pool, user)
+            p["TemporaryPassword"] = None
+        flows.after_admin_create_user(_state, pool, user, p)
         return result
 
     def create_user_pool_client(self, p, b):
@@ -514,7 +503,30 @@ def _install_actions(lab) -> None:
         from ..user_pools import federation
 
         federation.check_create_identity_provider(b, p)
-        return _passthrough(originals["create_identity_provider"], self)
+        result = _passthrough(originals["create_identity_provider"], self)
+        federation.provider_group(flows.find_pool(b, p.get("UserPoolId")), p.get("ProviderName"))
+        return result
+
+    # Bulk import from a CSV file (labkit.emulator.user_pools.imports), which moto lacks.
+    from ..user_pools import imports
+
+    def get_csv_header(self, p, b):
+        return imports.get_csv_header(_state, b, p)
+
+    def create_user_import_job(self, p, b):
+        return imports.create_user_import_job(_state, b, p)
+
+    def start_user_import_job(self, p, b):
+        return imports.start_user_import_job(_state, b, p)
+
+    def stop_user_import_job(self, p, b):
+        return imports.stop_user_import_job(_state, b, p)
+
+    def describe_user_import_job(self, p, b):
+        return imports.describe_user_import_job(_state, b, p)
+
+    def list_user_import_jobs(self, p, b):
+        return imports.list_user_import_jobs(_state, b, p)
 
     def get_user(self, p, b):
         flows.check_access_token(_state, b, p.get("AccessToken"))
@@ -528,7 +540,8 @@ def _install_actions(lab) -> None:
         "confirm_sign_up": confirm_sign_up, "resend_confirmation_code": resend_confirmation_code,
         "forgot_password": forgot_password, "confirm_forgot_password": confirm_forgot_password,
         "associate_software_token": associate_software_token, "verify_software_token": verify_software_token,
-        "revoke_token": revoke_token, "global_sign_out": global_sign_out,
+        "revoke_token": revoke_token, "get_tokens_from_refresh_token": get_tokens_from_refresh_token,
+        "global_sign_out": global_sign_out,
         "admin_user_global_sign_out": admin_user_global_sign_out, "admin_create_user": admin_create_user,
         "create_user_pool_client": create_user_pool_client, "update_user_pool_client": update_user_pool_client,
         "delete_user": delete_user, "admin_delete_user": admin_delete_user, "change_password": change_password,
@@ -546,6 +559,9 @@ def _install_actions(lab) -> None:
         "complete_web_authn_registration": complete_web_authn_registration,
         "list_web_authn_credentials": list_web_authn_credentials, "get_user_auth_factors": get_user_auth_factors,
         "delete_web_authn_credential": delete_web_authn_credential,
+        "get_csv_header": get_csv_header, "create_user_import_job": create_user_import_job,
+        "start_user_import_job": start_user_import_job, "stop_user_import_job": stop_user_import_job,
+        "describe_user_import_job": describe_user_import_job, "list_user_import_jobs": list_user_import_jobs,
     }
     for name, handler in handlers.items():
         _patcher.replace(R, name, _make_action(handler), must_exist=False)
@@ -653,6 +669,15 @@ def _domain_hook(request):
     return hosted_ui.handle(_state, _backend(_state.lab), request)
 
 
+def _import_upload_hook(request):
+    """The user import jobs' pre-signed URLs (``PUT /_import/<job id>?…``), served on the lab's port."""
+    if not request.path.startswith("/_import/"):
+        return None
+    from ..user_pools import imports
+
+    return imports.upload_answer(_state, request)
+
+
 def _moto_well_known_route(request, full_url, headers):
     """Stands in for moto's static-key routes: the same answer as the hook, never moto's key."""
     from urllib.parse import unquote, urlparse
@@ -708,6 +733,38 @@ def _keep_creation_only_settings(models) -> None:
     _patcher.replace(models.CognitoIdpUserPool, "update_extended_config", update_extended_config)
 
 
+# -- who a request is about (lab.cloudtrail records the sub, never the user name) ---------------
+def sub_for_request(params: dict, action: str) -> str | None:
+    """The ``sub`` of the user a cognito-idp request names (Username, AuthParameters.USERNAME,
+    ChallengeResponses.USERNAME or an AccessToken's ``sub``), if that user exists; else None."""
+    if _state is None or not isinstance(params, dict):
+        return None
+    try:
+        token = params.get("AccessToken")
+        if isinstance(token, str) and token.count(".") == 2:
+            import base64
+
+            payload = token.split(".")[1]
+            claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+            return claims.get("sub") if isinstance(claims, dict) else None
+        username = params.get("Username")
+        for holder in ("AuthParameters", "ChallengeResponses"):
+            if username is None and isinstance(params.get(holder), dict):
+                username = params[holder].get("USERNAME")
+        if not isinstance(username, str) or not username:
+            return None
+        backend = _backend(_state.lab)
+        pool = backend.user_pools.get(params.get("UserPoolId") or "")
+        if pool is None and isinstance(params.get("ClientId"), str):
+            pool = next((p for p in backend.user_pools.values() if params["ClientId"] in p.clients), None)
+        if pool is None:
+            return None
+        user = pool._get_user(username)
+        return user.attribute_lookup.get("sub") if user is not None else None
+    except Exception:        # a request the lab will refuse anyway: nothing to say about its user
+        return None
+
+
 # -- install / uninstall -----------------------------------------------------------------------
 def install(lab) -> "IdpState":
     """Patch moto for ``lab``; return the lab's user-pool state (``lab.user_pools``)."""
@@ -725,6 +782,7 @@ def install(lab) -> "IdpState":
     _install_actions(lab)
     lab.add_request_hook(_well_known_hook)
     lab.add_request_hook(_domain_hook)
+    lab.add_request_hook(_import_upload_hook)
     return _state
 
 

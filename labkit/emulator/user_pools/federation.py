@@ -31,6 +31,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from .. import errors as E
+from . import triggers
 
 __all__ = ["PROVIDER_TYPES", "check_create_identity_provider", "provider_for_request", "federated_username",
            "PendingFederation", "start", "take_pending", "complete"]
@@ -63,6 +64,18 @@ def check_create_identity_provider(backend, params: dict) -> None:
         raise E.invalid_parameter(f"ProviderDetails is missing {', '.join(missing)} for a {kind} provider.")
     if kind == "OIDC" and details.get("attributes_request_method") not in ("GET", "POST"):
         raise E.invalid_parameter("attributes_request_method must be GET or POST.")
+
+
+def provider_group(pool, provider_name: str):
+    """The group Cognito makes for each IdP: "The name of the group is in the format [user pool
+    ID]_[IdP name] … Each unique automatically-generated IdP user profile is automatically added to
+    this group" (developer guide, "Adding groups to a user pool"). Created if missing; returned."""
+    from moto.cognitoidp.models import CognitoIdpGroup
+
+    name = f"{pool.id}_{provider_name}"
+    if name not in pool.groups:
+        pool.groups[name] = CognitoIdpGroup(pool.id, name, "", None, None)
+    return pool.groups[name]
 
 
 def federated_username(provider_name: str, subject: str) -> str:
@@ -168,7 +181,8 @@ def complete(call, pending: PendingFederation):
     if provider is None:
         raise E.CognitoError("FederationError", f"The identity provider {pending.provider_name} no longer exists.")
     claims = _redeem(call, provider, call.request.args["code"])
-    return _federated_user(call.state, call.pool, pending.provider_name, provider, claims)
+    client = call.pool.clients.get(pending.values.get("client_id") or "")
+    return _federated_user(call.state, call.pool, pending.provider_name, provider, claims, client)
 
 
 def _redeem(call, provider, code: str) -> dict:
@@ -211,7 +225,7 @@ def _decode_on_lab_clock(state, token: str, key, audience: str, issuer: str) -> 
     return claims
 
 
-def _federated_user(state, pool, provider_name: str, provider, claims: dict):
+def _federated_user(state, pool, provider_name: str, provider, claims: dict, client=None):
     """Find or create ``<ProviderName>_<sub>`` (EXTERNAL_PROVIDER) and write the mapped attributes."""
     from moto.cognitoidp.models import CognitoIdpUser
 
@@ -228,12 +242,28 @@ def _federated_user(state, pool, provider_name: str, provider, claims: dict):
         mapped.append({"Name": attribute, "Value": value})
     user = pool.users.get(username)
     if user is None:
+        # First sign-in: the pre sign-up trigger (PreSignUp_ExternalProvider) sees the mapped
+        # attributes before the user exists, and may refuse; after it, the post confirmation trigger
+        # (PostConfirmation_ConfirmSignUp). Developer guide, "Customizing user pool workflows with
+        # Lambda triggers", Lambda triggers for federated users. Later sign-ins run pre authentication
+        # instead; post authentication runs for both when the tokens are issued.
+        triggers.pre_sign_up(state, pool, "PreSignUp_ExternalProvider", username,
+                             {m["Name"]: m["Value"] for m in mapped})
         user = CognitoIdpUser(pool.id, username, None, "EXTERNAL_PROVIDER", [])
         identity = {"userId": subject, "providerName": provider_name, "providerType": kind,
                     "issuer": None if kind != "OIDC" else (provider.extended_config.get("ProviderDetails") or {})
                     .get("oidc_issuer"), "primary": "true", "dateCreated": str(int(state.now() * 1000))}
         user.update_attributes([{"Name": "identities", "Value": json.dumps([identity])}])
+        if mapped:
+            user.update_attributes(mapped)
         pool.users[username] = user
-    if mapped:
-        user.update_attributes(mapped)        # "Amazon Cognito updates mapped attributes at every sign-in"
+        group = provider_group(pool, provider_name)
+        group.users.add(user)
+        user.groups.add(group)
+        triggers.post_confirmation(state, pool, user, "PostConfirmation_ConfirmSignUp")
+    else:
+        if client is not None:                 # later sign-ins: PreAuthentication_Authentication (same table)
+            triggers.pre_authentication(state, pool, client, user)
+        if mapped:
+            user.update_attributes(mapped)     # "Amazon Cognito updates mapped attributes at every sign-in"
     return user

@@ -41,7 +41,7 @@ from authlib.oauth2.rfc7009 import RevocationEndpoint
 from authlib.oauth2.rfc7636 import CodeChallenge
 
 from ...cognito.lifetimes import token_validity_seconds
-from . import flows, oauth_settings
+from . import flows, oauth_settings, rotation
 from .oauth_settings import ADMIN_SCOPE, is_custom
 
 __all__ = ["AUTHORIZATION_CODE_TTL", "HOSTED_UI_SESSION_TTL", "OAuthState", "LabClient", "LabUser",
@@ -279,17 +279,18 @@ class ImplicitTokenGrant(grants.ImplicitGrant):
 
 class RefreshGrant(grants.RefreshTokenGrant):
     TOKEN_ENDPOINT_AUTH_METHODS = ["client_secret_basic", "client_secret_post", "none"]
-    INCLUDE_NEW_REFRESH_TOKEN = False            # Cognito returns no new refresh token
+    # Cognito returns no new refresh token, unless the app client rotates them (developer guide,
+    # "Refresh tokens": the grant issues "optionally (with refresh token rotation) refresh tokens");
+    # _generate_token adds it then.
+    INCLUDE_NEW_REFRESH_TOKEN = False
 
     def authenticate_refresh_token(self, refresh_token):
         idp = self.server.idp
         record = idp.refresh_tokens.get(refresh_token)
         if record is None or record.pool_id != self.server.pool.id:
             return None
-        user = self.server.pool._get_user(record.username)
-        if (record.origin_jti in idp.revoked_origins or idp.now() >= record.expires_at
-                or user is None or user.id != record.sub or not user.enabled):
-            return None                          # revoked, expired or no longer that user: invalid_grant
+        if rotation.refresh_problem(idp, self.server.pool, record) is not None:
+            return None      # revoked, rotated out, expired or no longer that user: invalid_grant
         return _RefreshToken(record, self.server.oauth.scopes_by_origin.get(record.origin_jti))
 
     def authenticate_user(self, refresh_token: _RefreshToken):
@@ -297,7 +298,11 @@ class RefreshGrant(grants.RefreshTokenGrant):
         return LabUser(user, refresh=refresh_token.record, scopes=refresh_token.scopes)
 
     def revoke_old_credential(self, refresh_token) -> None:
-        pass                                     # no rotation: the refresh token stays valid
+        # Without rotation the refresh token stays valid; with it, it works for RetryGracePeriodSeconds
+        # more (the lab applies the client's grace period here as in GetTokensFromRefreshToken).
+        client = self.request.client.client
+        if rotation.enabled(client):
+            rotation.mark_rotated(self.server.idp, refresh_token.record, client)
 
 
 class ClientCredentialsGrant(grants.ClientCredentialsGrant):
@@ -400,10 +405,11 @@ class CognitoAuthorizationServer(AuthorizationServer):
         refresh = user.refresh if grant_type == "refresh_token" else None
         if grant_type == "refresh_token" and user.scopes is None:
             scopes = None                        # a refresh token from the API flows refreshes as they do
+        rotate = refresh is not None and rotation.enabled(client.client)
         result = flows.mint_tokens(self.idp, self.pool, client.client, user.user, refresh=refresh,
                                    scopes=scopes, nonce=user.nonce,
                                    trigger_source=None if refresh else "TokenGeneration_HostedAuth",
-                                   )["AuthenticationResult"]
+                                   rotate=rotate)["AuthenticationResult"]
         token: dict[str, Any] = {}
         if scopes is None or "openid" in scopes:
             token["id_token"] = result["IdToken"]
@@ -412,7 +418,9 @@ class CognitoAuthorizationServer(AuthorizationServer):
         new_refresh = result.get("RefreshToken")
         if new_refresh is not None:
             record = self.idp.refresh_tokens[new_refresh]
-            if grant_type == "authorization_code" and include_refresh_token:
+            if grant_type == "refresh_token":
+                token["refresh_token"] = new_refresh     # rotation: same family, same scopes
+            elif grant_type == "authorization_code" and include_refresh_token:
                 token["refresh_token"] = new_refresh
                 self.oauth.scopes_by_origin[record.origin_jti] = list(scopes or [])
             else:
@@ -498,9 +506,11 @@ class PendingSignIn:
     client_id: str
     username: str
     sub: str
-    step: str                     # NEW_PASSWORD_REQUIRED, SOFTWARE_TOKEN_MFA or SMS_MFA
-    expires_at: float
+    step: str                     # NEW_PASSWORD_REQUIRED, SOFTWARE_TOKEN_MFA, SMS_MFA or MFA_SETUP;
+    expires_at: float             # CONFIRM_SIGN_UP / CONFIRM_FORGOT_PASSWORD for the hosted UI's code pages
     sms_code: str | None = None
+    totp_secret: str | None = None   # MFA_SETUP: the authenticator secret the page shows
+    details: dict | None = None      # the code pages: CodeDeliveryDetails (where the code went)
 
 
 __all__ += ["mfa_step", "PendingSignIn", "ADMIN_SCOPE"]

@@ -9,10 +9,11 @@ OAuth setting of an app client, but checks almost nothing. The checks here run b
 - an app client's ``AllowedOAuthScopes`` are standard scopes or custom scopes of a resource server
   of the pool (else ``ScopeDoesNotExistException``); ``client_credentials`` is the only flow of a
   client that uses it, needs a client secret and custom scopes (``InvalidOAuthFlowException``);
-  ``CallbackURLs`` / ``LogoutURLs`` are absolute, without a fragment, and HTTPS except for
-  ``http://localhost`` ("Amazon Cognito requires HTTPS over HTTP except for http://localhost for
-  testing purposes only. App callback URLs such as myapp://example are also supported.", API
-  reference, CreateUserPoolClient): ``http://127.0.0.1`` is refused like any other plain-HTTP host.
+  ``CallbackURLs`` / ``LogoutURLs`` are absolute, without a fragment, and HTTPS except on loopback
+  ("Amazon Cognito requires HTTPS over HTTP except for callback URLs to http://localhost,
+  http://127.0.0.1 and http://[::1]. These callback URLs are for testing purposes only. [...] App
+  callback URLs such as myapp://example are also supported.", API reference CreateUserPoolClient, as
+  in botocore 1.44's service model; older copies of the page named http://localhost only).
 
 Where AWS's exact wording is not documented, the messages are the lab's own (README says so).
 
@@ -35,8 +36,8 @@ OIDC_SCOPES = ("openid", "email", "phone", "profile")
 ADMIN_SCOPE = "aws.cognito.signin.user.admin"
 STANDARD_SCOPES = frozenset(OIDC_SCOPES + (ADMIN_SCOPE,))
 OAUTH_FLOWS = ("code", "implicit", "client_credentials")
-# Plain HTTP is allowed for this host only (API reference, CreateUserPoolClient CallbackURLs).
-LOOPBACK_HOSTS = frozenset({"localhost"})
+# Plain HTTP is allowed for these hosts only (API reference, CreateUserPoolClient CallbackURLs).
+LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
 
 
 def domain_base_url(endpoint_url: str, domain: str) -> str:
@@ -152,7 +153,7 @@ def redirect_url_problem(url: str) -> str | None:
     if parts.fragment or "#" in url:
         return "must not include a fragment"
     if parts.scheme == "http" and (parts.hostname or "") not in LOOPBACK_HOSTS:
-        return "must use HTTPS (plain HTTP only for http://localhost, for testing)"
+        return "must use HTTPS (plain HTTP only for http://localhost, http://127.0.0.1 or http://[::1], for testing)"
     if parts.scheme in ("http", "https") and not parts.hostname:
         return "has no host"
     return None

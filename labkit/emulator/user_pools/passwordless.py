@@ -345,10 +345,15 @@ def _sign_in_after_sign_up(state: IdpState, pool, client, username: str, session
 
 
 # -- passwordless users -----------------------------------------------------------------------------
+def offers_passwordless(pool) -> bool:
+    """Passwordless sign-in is available: EMAIL_OTP or SMS_OTP among the pool's first factors."""
+    return bool({AuthFactor.EMAIL_OTP, AuthFactor.SMS_OTP} & set(plans.allowed_first_factors(pool)))
+
+
 def check_passwordless_sign_up(pool) -> None:
     """SignUp without a password: "You can only create a passwordless user when passwordless sign-in
     is available" (SignUp ``Password``), i.e. EMAIL_OTP or SMS_OTP among the pool's first factors."""
-    if not {AuthFactor.EMAIL_OTP, AuthFactor.SMS_OTP} & set(plans.allowed_first_factors(pool)):
+    if not offers_passwordless(pool):
         raise E.invalid_parameter("A password is required: this user pool offers no passwordless sign-in "
                                   "(EMAIL_OTP or SMS_OTP in Policies.SignInPolicy.AllowedFirstAuthFactors).")
 

@@ -9,7 +9,8 @@ feature plans": cognito-sign-in-feature-plans.html; API reference, CreateUserPoo
 - **Essentials** (the default for new pools): choice-based sign-in (``USER_AUTH``,
   ``ALLOW_USER_AUTH``, ``Policies.SignInPolicy`` with one-time codes and passkeys), passkeys
   (``WebAuthnConfiguration``), email MFA, password history (``PasswordHistorySize``), access-token
-  customization (pre token generation V2_0 / V3_0), managed login.
+  customization (pre token generation V2_0 / V3_0), managed login, refresh-token rotation
+  (``RefreshTokenRotation`` on the app client, :mod:`.rotation`).
 - **Plus**: threat protection (``UserPoolAddOns.AdvancedSecurityMode`` AUDIT or ENFORCED), log export.
 
 Configuring or using a feature above the pool's plan is refused with
@@ -92,6 +93,10 @@ def check_pool_config(params: dict, plan: str) -> None:
 
 
 def check_client_config(pool, params: dict) -> None:
-    """CreateUserPoolClient / UpdateUserPoolClient: ALLOW_USER_AUTH needs Essentials or higher."""
+    """CreateUserPoolClient / UpdateUserPoolClient: ALLOW_USER_AUTH and refresh-token rotation need
+    Essentials or higher (rotation: the launch announcement, What's New April 2025, "available for
+    customers using the Essentials or Plus tiers"; :mod:`.rotation`)."""
     if ExplicitAuthFlow.ALLOW_USER_AUTH in (params.get("ExplicitAuthFlows") or []):
         require_plan(pool, FeaturePlan.ESSENTIALS, "Choice-based sign-in (ExplicitAuthFlows ALLOW_USER_AUTH)")
+    if (params.get("RefreshTokenRotation") or {}).get("Feature") == "ENABLED":
+        require_plan(pool, FeaturePlan.ESSENTIALS, "Refresh token rotation (RefreshTokenRotation Feature ENABLED)")

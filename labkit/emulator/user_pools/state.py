@@ -6,6 +6,7 @@ Everything time-dependent is stamped with the lab clock (epoch seconds), so adva
 from __future__ import annotations
 
 import base64
+import hashlib
 import secrets
 import threading
 from dataclasses import dataclass, field
@@ -84,6 +85,10 @@ class RefreshRecord:
     origin_jti: str
     auth_time: int
     expires_at: float
+    # Refresh-token rotation (labkit.emulator.user_pools.rotation): when this token was rotated out
+    # (None: never), and until when it still works after that (RetryGracePeriodSeconds).
+    rotated_at: float | None = None
+    grace_until: float | None = None
 
 
 @dataclass
@@ -160,7 +165,7 @@ class IdpState:
     lockouts: dict[tuple[str, str], Lockout] = field(default_factory=dict)
     temporary_passwords: dict[tuple[str, str], float] = field(default_factory=dict)   # issued at
     totp: dict[tuple[str, str], TotpSecret] = field(default_factory=dict)
-    decoy_key: bytes = field(default_factory=lambda: secrets.token_bytes(32))   # shapes decoy challenges
+    decoy_key: bytes = b""      # shapes decoy challenges; set in __post_init__ from the lab's seed
     # (pool, user) -> (salt, verifier v = g^x, sha256 of x): never the password itself
     srp_verifiers: dict[tuple[str, str], tuple[bytes, int, bytes]] = field(default_factory=dict)
     # (pool, user) -> [(salt, sha256 of x), …] of the passwords they had, newest first (PasswordHistorySize)
@@ -180,6 +185,16 @@ class IdpState:
     sign_up_sessions: dict[str, SignUpSession] = field(default_factory=dict)
     passkeys: dict[tuple[str, str], list[Passkey]] = field(default_factory=dict)        # (pool, user's sub)
     passkey_registrations: dict[tuple[str, str], PasskeyRegistration] = field(default_factory=dict)
+    # user import jobs by job id (labkit.emulator.user_pools.imports.ImportJob)
+    import_jobs: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        # From the seed without drawing on the lab's generator (so every other seeded value stays
+        # as it was): two labs with the same seed answer an unknown user alike; unseeded, random.
+        if not self.decoy_key:
+            seed = getattr(self.lab, "seed", None)
+            self.decoy_key = (hashlib.sha256(f"labkit:decoy:{seed}".encode()).digest() if seed is not None
+                              else secrets.token_bytes(32))
 
     # -- randomness, all from the lab's (possibly seeded) generator -------------------------
     def code(self) -> str:
