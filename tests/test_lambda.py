@@ -196,3 +196,36 @@ def test_a_user_pool_lesson_does_not_load_lambda():
               "print(before, after)\n")
     out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120, check=True)
     assert out.stdout.strip().splitlines()[-1] == "[] True"
+
+
+def _slow_worker(tmp_path, seconds):
+    """A stand-in for the lab's worker script that spends ``seconds`` starting up, as Python does on
+    a busy workshop server, then runs the real worker."""
+    from labkit.emulator import lambdas
+    script = tmp_path / "slow_worker.py"
+    script.write_text(f"import runpy, sys, time\ntime.sleep({seconds})\n"
+                      f"runpy.run_path({lambdas.WORKER_SCRIPT!r}, run_name='__main__')\n")
+    return str(script)
+
+
+def test_a_slow_worker_start_does_not_count_against_the_function_timeout(lab, tmp_path, monkeypatch):
+    """The clock of Timeout (and of Cognito's 5 seconds) starts when the new worker's Python is up:
+    AWS's runtime is already running when Lambda's timer starts. Here starting takes 1.5 s and the
+    function's Timeout is 1 s: the invocation still succeeds."""
+    from labkit.emulator import lambdas
+    monkeypatch.setattr(lambdas, "WORKER_SCRIPT", _slow_worker(tmp_path, 1.5))
+    create(lab, "slow-start", "def handler(event, context):\n    return 'done'\n", Timeout=1)
+    response, payload = invoke(lab, "slow-start")
+    assert "FunctionError" not in response and payload == "done"
+
+
+def test_a_worker_that_never_starts_is_a_runtime_exit_error(lab, tmp_path, monkeypatch):
+    """A worker that is not up within STARTUP_LIMIT fails the invocation (Runtime.ExitError) instead
+    of waiting for ever."""
+    from labkit.emulator import lambdas
+    monkeypatch.setattr(lambdas, "WORKER_SCRIPT", _slow_worker(tmp_path, 30))
+    monkeypatch.setattr(lambdas, "STARTUP_LIMIT", 0.5)
+    create(lab, "never-starts", "def handler(event, context):\n    return 'done'\n")
+    response, payload = invoke(lab, "never-starts")
+    assert response.get("FunctionError") == "Unhandled"
+    assert payload["errorType"] == "Runtime.ExitError"

@@ -42,6 +42,9 @@ __all__ = ["LambdaRunner", "Invocation", "FunctionLogs", "LogLine", "Unsupported
            "WORKER_SCRIPT", "check_runtime"]
 
 WORKER_SCRIPT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "_lambda_worker.py")
+#: How long a new worker process may take to start Python before the invocation fails (AWS Lambda's
+#: own limit on the init phase is 10 seconds).
+STARTUP_LIMIT = 10.0
 #: The access key a function's boto3 signs with inside the lab (moto accepts any; AWS would not).
 FUNCTION_ACCESS_KEY_ID = "ASIALABKITLAMBDA0000"
 FUNCTION_SECRET_ACCESS_KEY = "labkit-lambda-execution-role-not-a-real-key"
@@ -248,6 +251,10 @@ class LambdaRunner:
         cold = env.fresh
         env.fresh = False
         request_id = str(uuid.uuid4())
+        # A new worker first starts Python, which on a busy machine (a workshop's shared server) can
+        # take seconds that AWS never spends: the clock of the function's Timeout and of Cognito's
+        # 5-second limit starts when it is ready. Importing the handler's module still counts.
+        startup_failed = cold and not self._wait_until_ready(env)
         started = time.time()
         request = {"event": event, "request_id": request_id, "deadline": started + limit,
                    "function": {"name": fn.function_name, "version": str(fn.version), "arn": fn.function_arn,
@@ -257,6 +264,8 @@ class LambdaRunner:
         lines = [f"START RequestId: {request_id} Version: {fn.version}"]
         answer = None
         try:
+            if startup_failed:
+                raise OSError("the worker did not start")
             env.process.stdin.write(json.dumps(request) + "\n")
             env.process.stdin.flush()
             answer = env.answers.get(timeout=limit)
@@ -297,6 +306,15 @@ class LambdaRunner:
         invocation.logs = lines
         self._record(fn, env.log_stream, lines)
         return invocation
+
+    @staticmethod
+    def _wait_until_ready(env: _Environment) -> bool:
+        """Wait for a new worker's ready line (at most STARTUP_LIMIT seconds); False if it never came."""
+        try:
+            line = env.answers.get(timeout=STARTUP_LIMIT)
+        except queue.Empty:
+            return False
+        return line is not None and json.loads(line).get("ready") is True
 
     def _environment_for(self, fn) -> _Environment:
         signature = (getattr(fn, "code_sha_256", None), fn.handler, fn.run_time, fn.timeout, fn.memory_size,
