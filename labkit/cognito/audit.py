@@ -237,14 +237,19 @@ def audit_user_pool(idp, user_pool_id: str) -> AuditReport:
     with _ReadOnlyGuard(report, [idp]):
         pool = idp.describe_user_pool(UserPoolId=user_pool_id)["UserPool"]
         mfa = idp.get_user_pool_mfa_config(UserPoolId=user_pool_id)
-        summaries = _pages(idp, "list_user_pool_clients", "UserPoolClients", "NextToken", "NextToken",
-                           UserPoolId=user_pool_id, MaxResults=60)
-        clients = [idp.describe_user_pool_client(UserPoolId=user_pool_id, ClientId=s["ClientId"])
-                   ["UserPoolClient"] for s in summaries]
+        clients = _app_clients(idp, user_pool_id)
     writable_custom = _pool_checks(report, pool, mfa)
     for client in clients:
         _client_checks(report, client, writable_custom)
     return report.sort()
+
+
+def _app_clients(idp, user_pool_id: str) -> list[dict]:
+    """Every app client of the pool, described (ListUserPoolClients, then DescribeUserPoolClient)."""
+    summaries = _pages(idp, "list_user_pool_clients", "UserPoolClients", "NextToken", "NextToken",
+                       UserPoolId=user_pool_id, MaxResults=60)
+    return [idp.describe_user_pool_client(UserPoolId=user_pool_id, ClientId=s["ClientId"])["UserPoolClient"]
+            for s in summaries]
 
 
 def _pool_checks(report: AuditReport, pool: dict, mfa: dict) -> list[str]:
@@ -459,10 +464,7 @@ def _attribute_writers(idp, user_pool_id: str) -> dict[str, list[str]]:
     self_sign_up = not (pool.get("AdminCreateUserConfig") or {}).get("AllowAdminCreateUserOnly", False)
     mutable = {a["Name"]: a.get("Mutable", True) for a in pool.get("SchemaAttributes") or []}
     writers: dict[str, list[str]] = {}
-    for summary in _pages(idp, "list_user_pool_clients", "UserPoolClients", "NextToken", "NextToken",
-                          UserPoolId=user_pool_id, MaxResults=60):
-        client = idp.describe_user_pool_client(UserPoolId=user_pool_id,
-                                               ClientId=summary["ClientId"])["UserPoolClient"]
+    for client in _app_clients(idp, user_pool_id):
         write = client.get("WriteAttributes")
         for name, is_mutable in mutable.items():
             if (write is None or name in write) and (is_mutable or self_sign_up):
